@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import { registerServe } from './serve.js';
+import { registerWorkspace } from './workspace.js';
+
+/**
+ * Every command of the one `headroom` CLI. Each feature adds its register function here,
+ * one line each.
+ */
+export function registerCommands(program: Command): void {
+  registerServe(program);
+  registerWorkspace(program);
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { headroomVersion } from '../runtime/index.js';
+import { registerCommands } from './commands/index.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('headroom')
+    .description('Headroom: capacity planning for storage SLA control and SMP bus-aware dispatch')
+    .version(headroomVersion)
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: true });
+  registerCommands(program);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    // Errors users can cause arrive here as messages naming the place; no stack trace.
+    process.stderr.write(`headroom: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,40 @@
+import cliProgress from 'cli-progress';
+
+export interface ProgressReporter {
+  update(done: number, total: number, label?: string): void;
+  stop(): void;
+}
+
+/**
+ * A progress bar on a terminal (stderr), silent otherwise, so piped JSON stays clean.
+ */
+export function terminalProgress(title: string): ProgressReporter {
+  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    { format: `${title} [{bar}] {percentage}% {value}/{total} {label}`, stream: process.stderr, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(done, total, label = '') {
+      if (!started) { bar.start(total, done, { label }); started = true; }
+      bar.setTotal(total);
+      bar.update(done, { label });
+    },
+    stop() { if (started) bar.stop(); },
+  };
+}
+
+/**
+ * An AbortSignal fired by the first Ctrl+C, so long commands stop cleanly;
+ * a second Ctrl+C exits at once.
+ */
+export function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\ncancelling (Ctrl+C again to quit at once)\n');
+    controller.abort(new Error('cancelled by the user'));
+    process.once('SIGINT', () => process.exit(130));
+  });
+  return controller.signal;
+}

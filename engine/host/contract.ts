@@ -1,0 +1,87 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { Workspace } from '../workspace/schema.js';
+
+/**
+ * The one contract between the renderer and the engine. Params have schemas because they cross
+ * a trust boundary and are checked at run time; results are trusted types.
+ * Methods answer once; streams send progress until they answer, and can be cancelled.
+ */
+const NoParams = Type.Object({}, { additionalProperties: false });
+const FilePath = Type.String({ minLength: 1, maxLength: 4096 });
+
+export const methodParams = {
+  'engine.info': NoParams,
+  'workspace.new': Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false }),
+  'workspace.open': Type.Object({ path: FilePath }, { additionalProperties: false }),
+  'workspace.save': Type.Object(
+    {
+      path: FilePath,
+      // Checked by the workspace validator, which names the JSON path of a problem.
+      workspace: Type.Unknown(),
+      baseHash: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+      overwrite: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: false },
+  ),
+  'workspace.schema': NoParams,
+  'files.list': Type.Object(
+    { dir: Type.Optional(FilePath), suffix: Type.Optional(Type.String({ maxLength: 64 })) },
+    { additionalProperties: false },
+  ),
+  'samples.list': NoParams,
+} satisfies Record<string, TSchema>;
+
+export const streamParams = {
+  'workspace.scan': Type.Object(
+    { dir: FilePath, maxDepth: Type.Optional(Type.Integer({ minimum: 0, maximum: 12 })) },
+    { additionalProperties: false },
+  ),
+} satisfies Record<string, TSchema>;
+
+export interface EngineInfo {
+  version: string;
+  pid: number;
+  node: string;
+  platform: string;
+  cpus: number;
+  startedAt: string;
+  transport: 'websocket' | 'messageport';
+  cwd: string;
+  samplesDir: string;
+}
+
+export interface OpenedWorkspaceResult { path: string; workspace: Workspace; hash: string }
+
+export interface FileEntry { name: string; path: string; kind: 'file' | 'dir'; size: number; modifiedAt: string }
+export interface FileListing { dir: string; parent: string | null; entries: FileEntry[] }
+
+export interface SampleEntry { name: string; path: string; title: string; description: string }
+
+export interface ScanFinding { path: string; ok: boolean; name?: string; problem?: string }
+export interface ScanProgress { scanned: number; found: number; current: string }
+export interface ScanResult { dir: string; findings: ScanFinding[]; scanned: number }
+
+export interface MethodResults {
+  'engine.info': EngineInfo;
+  'workspace.new': Workspace;
+  'workspace.open': OpenedWorkspaceResult;
+  'workspace.save': OpenedWorkspaceResult;
+  'workspace.schema': unknown;
+  'files.list': FileListing;
+  'samples.list': SampleEntry[];
+}
+
+export interface StreamTypes {
+  'workspace.scan': { progress: ScanProgress; result: ScanResult };
+}
+
+/** Events the engine pushes without being asked. */
+export interface EngineEvents {
+  'engine.ready': { version: string; transport: EngineInfo['transport'] };
+}
+
+export type MethodName = keyof typeof methodParams;
+export type StreamName = keyof typeof streamParams;
+export type ParamsOf<M extends MethodName> = Static<(typeof methodParams)[M]>;
+export type StreamParamsOf<S extends StreamName> = Static<(typeof streamParams)[S]>;
+export type EventName = keyof EngineEvents;
