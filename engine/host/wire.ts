@@ -43,13 +43,16 @@ export type ClientChannel = RpcChannel<unknown, ClientMessage>;
 export class RpcError extends Error {
   readonly code: RpcErrorCode;
   readonly where: string | undefined;
+  /** The message without the place, as it travels on the wire. */
+  readonly detail: string;
   constructor(body: RpcErrorBody) {
-    super(body.where ? `${body.message} (${body.where})` : body.message);
+    super(body.where ? `${body.where}: ${body.message}` : body.message);
     this.name = 'RpcError';
     this.code = body.code;
     this.where = body.where;
+    this.detail = body.message;
   }
   toBody(): RpcErrorBody {
-    return { code: this.code, message: this.message, ...(this.where ? { where: this.where } : {}) };
+    return { code: this.code, message: this.detail, ...(this.where ? { where: this.where } : {}) };
   }
 }

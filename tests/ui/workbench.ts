@@ -1,0 +1,48 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test as base } from '@playwright/test';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const screenshotDir = path.join(repoRoot, 'test-results', 'screenshots');
+
+export interface Workbench {
+  /** The launch URL with its token, as `headroom serve` printed it. */
+  url: string;
+  port: number;
+  token: string;
+  /** A scratch folder for files the test saves. */
+  dir: string;
+}
+
+/** Starts `headroom serve --port 0` as a user would and reads the URL it prints. */
+export async function startServe(cwd: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'headroom.js'), 'serve', '--port', '0'], {
+    cwd, env: { ...process.env, HEADROOM_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL: ${out}`)), 20_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(out);
+      if (match) { clearTimeout(timer); resolve(match[1]!); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited with ${code}: ${out}`)); });
+  });
+  return { child, url };
+}
+
+export const test = base.extend<object, { workbench: Workbench }>({
+  workbench: [async ({}, use) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'headroom-ui-'));
+    const { child, url } = await startServe(dir);
+    const parsed = new URL(url);
+    await use({ url, port: Number(parsed.port), token: parsed.searchParams.get('token')!, dir });
+    child.kill('SIGTERM');
+  }, { scope: 'worker' }],
+});
+
+export { expect } from '@playwright/test';
