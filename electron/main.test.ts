@@ -1,0 +1,181 @@
+import { mkdtempSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { IPC } from './bridge.js';
+import { createFakeElectron, fakeEvent, FakeBrowserWindow, reset, type FakeEvent } from './test/fake-electron.js';
+
+interface MenuItem { label?: string; role?: string; submenu?: MenuItem[]; click?: () => void; enabled?: boolean; accelerator?: string }
+
+async function boot(options: { userData?: string } = {}) {
+  reset();
+  vi.resetModules();
+  const userData = options.userData ?? mkdtempSync(path.join(os.tmpdir(), 'headroom-userdata-'));
+  const appPath = mkdtempSync(path.join(os.tmpdir(), 'headroom-app-'));
+  // A built renderer for the app:// protocol to serve.
+  mkdirSync(path.join(appPath, 'dist', 'renderer'), { recursive: true });
+  writeFileSync(path.join(appPath, 'dist', 'renderer', 'index.html'), '<!doctype html><title>Headroom</title>');
+  const fake = createFakeElectron(userData, appPath);
+  vi.doMock('electron', () => fake.electron);
+  const { startShell } = await import('./main.js');
+  startShell(path.join(appPath, 'dist', 'electron'));
+  await new Promise((r) => setTimeout(r, 0));
+  const window = FakeBrowserWindow.all[0]!;
+  window.focus();
+  return { ...fake, window, userData, appPath };
+}
+
+const trusted = (window: FakeBrowserWindow) => ({ sender: window.webContents, senderFrame: { url: 'app://headroom/index.html' } });
+const untrusted = (window: FakeBrowserWindow) => ({ sender: window.webContents, senderFrame: { url: 'https://evil.example/' } });
+
+function menu(state: ReturnType<typeof createFakeElectron>['state']): MenuItem[] {
+  return (state.applicationMenu?.template ?? []) as MenuItem[];
+}
+function findItem(items: MenuItem[], ...labels: string[]): MenuItem | undefined {
+  let current: MenuItem | undefined;
+  let level = items;
+  for (const label of labels) {
+    current = level.find((i) => i.label?.replace('&', '') === label);
+    level = current?.submenu ?? [];
+  }
+  return current;
+}
+
+describe('Electron shell setup', () => {
+  beforeEach(() => { vi.restoreAllMocks(); });
+
+  it('creates the window isolated, sandboxed, without Node, loading app:// rather than file://', async () => {
+    const { window } = await boot();
+    const prefs = window.options.webPreferences as Record<string, unknown>;
+    expect(prefs.contextIsolation).toBe(true);
+    expect(prefs.sandbox).toBe(true);
+    expect(prefs.nodeIntegration).toBe(false);
+    expect(prefs.webSecurity).toBe(true);
+    expect(prefs.webviewTag).toBe(false);
+    expect(String(prefs.preload)).toMatch(/preload\.(cjs|js)$/);
+    expect(window.loadedUrl).toBe('app://headroom/index.html');
+  });
+
+  it('registers app:// as a secure standard scheme and serves the renderer with a strict CSP', async () => {
+    const { state } = await boot();
+    expect(state.privilegedSchemes).toContainEqual(expect.objectContaining({ scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) }));
+    const handler = state.protocolHandlers.get('app')!;
+    const page = await handler(new Request('app://headroom/index.html'));
+    expect(page.status).toBe(200);
+    const csp = page.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-eval');
+    expect(csp).toContain("worker-src 'self' blob:");
+    expect(csp).toContain("style-src 'self' 'unsafe-inline'");
+    expect((await handler(new Request('app://headroom/%2e%2e/%2e%2e/etc/passwd'))).status).toBeGreaterThanOrEqual(403);
+    expect((await handler(new Request('app://elsewhere/index.html'))).status).toBe(404);
+  });
+
+  it('blocks navigation away from the app and all new windows', async () => {
+    const { window, state } = await boot();
+    const away: FakeEvent = fakeEvent();
+    window.webContents.emit('will-navigate', away, 'https://evil.example/');
+    expect(away.defaultPrevented).toBe(true);
+    const inside: FakeEvent = fakeEvent();
+    window.webContents.emit('will-navigate', inside, 'app://headroom/index.html');
+    expect(inside.defaultPrevented).toBe(false);
+    expect(window.webContents.windowOpenHandler!({ url: 'https://docs.example/' })).toEqual({ action: 'deny' });
+    expect(window.webContents.windowOpenHandler!({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' });
+    expect(state.openedExternally).toEqual(['https://docs.example/']);
+    const webview = fakeEvent();
+    window.webContents.emit('will-attach-webview', webview);
+    expect(webview.defaultPrevented).toBe(true);
+    let granted: boolean | undefined;
+    window.webContents.permissionHandler!(window.webContents, 'media', (g) => { granted = g; });
+    expect(granted).toBe(false);
+  });
+
+  it('answers IPC only from its own page', async () => {
+    const { window, state } = await boot();
+    const open = state.ipcHandlers.get(IPC.openDialog)!;
+    await expect(Promise.resolve().then(() => open(untrusted(window)))).rejects.toThrow(/untrusted/);
+    expect(state.dialogCalls).toHaveLength(0);
+    expect(await open(trusted(window))).toBe('/tmp/chosen.headroom.json');
+    const save = state.ipcHandlers.get(IPC.saveDialog)!;
+    expect(await save(trusted(window), null)).toBe('/tmp/saved.headroom.json');
+    state.ipcListeners.get(IPC.noteRecent)!(untrusted(window), '/tmp/evil.headroom.json');
+    expect(state.recentDocuments).toEqual([]);
+  });
+
+  it('has File, Edit, View and Help menus, and File commands reach the renderer', async () => {
+    const { window, state } = await boot();
+    const labels = menu(state).map((m) => m.label?.replace('&', ''));
+    expect(labels).toEqual(expect.arrayContaining(['File', 'Edit', 'View', 'Help']));
+    for (const item of ['New', 'Open…', 'Open Recent', 'Save', 'Save As…', 'Export…']) expect(findItem(menu(state), 'File', item)).toBeDefined();
+    findItem(menu(state), 'File', 'Save')!.click!();
+    findItem(menu(state), 'File', 'Save As…')!.click!();
+    expect(window.webContents.sent).toEqual([
+      { channel: IPC.menuCommand, args: [{ command: 'save' }] },
+      { channel: IPC.menuCommand, args: [{ command: 'save-as' }] },
+    ]);
+  });
+
+  it('keeps recent files across launches and lists them under Open Recent', async () => {
+    const first = await boot();
+    first.state.ipcListeners.get(IPC.noteRecent)!(trusted(first.window), '/data/q3.headroom.json');
+    first.state.ipcListeners.get(IPC.noteRecent)!(trusted(first.window), '/data/q4.headroom.json');
+    expect(findItem(menu(first.state), 'File', 'Open Recent')!.submenu!.map((i) => i.label)).toEqual(
+      expect.arrayContaining(['/data/q4.headroom.json', '/data/q3.headroom.json']));
+    const second = await boot({ userData: first.userData });
+    const recentMenu = findItem(menu(second.state), 'File', 'Open Recent')!.submenu!;
+    expect(recentMenu[0]!.label).toBe('/data/q4.headroom.json');
+    recentMenu[0]!.click!();
+    expect(second.window.webContents.sent.at(-1)).toEqual({ channel: IPC.menuCommand, args: [{ command: 'open-recent', path: '/data/q4.headroom.json' }] });
+  });
+
+  it('starts the engine as a utility process and hands each page load a MessagePort', async () => {
+    const { window, state, appPath } = await boot();
+    expect(state.forks).toHaveLength(1);
+    expect(state.forks[0]!.modulePath).toBe(path.join(appPath, 'dist/engine/host/utility-main.js'));
+    window.webContents.emit('did-finish-load');
+    window.webContents.emit('did-finish-load');
+    expect(state.forks[0]!.messages).toHaveLength(2);
+    expect(window.webContents.posted).toHaveLength(2);
+    expect(window.webContents.posted[0]!.channel).toBe(IPC.enginePort);
+    // The engine and the page hold the two ends of the same channel.
+    const enginePort = state.forks[0]!.messages[0]!.ports[0] as { name: string };
+    const pagePort = window.webContents.posted[0]!.ports[0] as { name: string };
+    expect(enginePort.name.split('#')[1]).toBe(pagePort.name.split('#')[1]);
+  });
+
+  it('restarts a crashed engine and reconnects the window', async () => {
+    const { window, state } = await boot();
+    vi.useFakeTimers();
+    try {
+      window.webContents.emit('did-finish-load');
+      state.forks[0]!.emit('exit', 1);
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(state.forks).toHaveLength(2);
+      expect(window.webContents.posted).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('asks the renderer before closing a window with unsaved changes', async () => {
+    const { window, state } = await boot();
+    state.ipcListeners.get(IPC.documentState)!(trusted(window), { path: '/d/a.headroom.json', title: '● A — Headroom', dirty: true });
+    expect(window.title).toBe('● A — Headroom');
+    window.close();
+    expect(window.destroyed).toBe(false);
+    expect(window.webContents.sent.at(-1)).toEqual({ channel: IPC.menuCommand, args: [{ command: 'close-requested' }] });
+    state.ipcListeners.get(IPC.confirmClose)!(trusted(window), true);
+    expect(window.destroyed).toBe(true);
+  });
+
+  it('remembers the window placement', async () => {
+    const first = await boot();
+    first.window.bounds = { x: 120, y: 80, width: 1234, height: 777 };
+    first.window.close();
+    const saved = JSON.parse(readFileSync(path.join(first.userData, 'window-state.json'), 'utf8')) as { bounds: { width: number } };
+    expect(saved.bounds.width).toBe(1234);
+    const second = await boot({ userData: first.userData });
+    expect(second.window.options).toMatchObject({ x: 120, y: 80, width: 1234, height: 777 });
+  });
+});
