@@ -135,6 +135,16 @@ for (const makeFixture of [webSocketFixture, messagePortFixture]) {
       expect((err as RpcError).code).toBe('cancelled');
     });
 
+    it('remembers recent workspaces, newest first, without duplicates', async () => {
+      const a = path.join(dir, 'a.headroom.json');
+      const b = path.join(dir, 'b.headroom.json');
+      await client.call('recent.add', { path: a });
+      await client.call('recent.add', { path: b });
+      const list = await client.call('recent.add', { path: a });
+      expect(list.slice(0, 2)).toEqual([a, b]);
+      expect((await client.call('recent.list', {})).slice(0, 2)).toEqual([a, b]);
+    });
+
     it('keeps concurrent calls apart', async () => {
       const names = Array.from({ length: 20 }, (_, i) => `study ${i}`);
       const results = await Promise.all(names.map((name) => client.call('workspace.new', { name })));

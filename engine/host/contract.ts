@@ -29,6 +29,8 @@ export const methodParams = {
     { additionalProperties: false },
   ),
   'samples.list': NoParams,
+  'recent.list': NoParams,
+  'recent.add': Type.Object({ path: FilePath }, { additionalProperties: false }),
 } satisfies Record<string, TSchema>;
 
 export const streamParams = {
@@ -69,6 +71,8 @@ export interface MethodResults {
   'workspace.schema': unknown;
   'files.list': FileListing;
   'samples.list': SampleEntry[];
+  'recent.list': string[];
+  'recent.add': string[];
 }
 
 export interface StreamTypes {

@@ -7,6 +7,7 @@ import {
 } from '../workspace/index.js';
 import type { FileEntry, FileListing, SampleEntry, ScanFinding } from './contract.js';
 import type { MethodHandlers, StreamHandlers } from './service.js';
+import { RecentWorkspaces } from './recent.js';
 import { RpcError } from './wire.js';
 
 const startedAt = new Date().toISOString();
@@ -19,7 +20,7 @@ function workspaceFailure(err: unknown): never {
   throw err;
 }
 
-export function createMethodHandlers(): MethodHandlers {
+export function createMethodHandlers(recent: RecentWorkspaces = new RecentWorkspaces()): MethodHandlers {
   return {
     'engine.info': (_params, ctx) => ({
       version: headroomVersion,
@@ -47,6 +48,8 @@ export function createMethodHandlers(): MethodHandlers {
     'workspace.schema': () => WorkspaceSchema,
     'files.list': async (params) => listFiles(params.dir ?? process.cwd(), params.suffix),
     'samples.list': async () => listSamples(),
+    'recent.list': () => recent.list(),
+    'recent.add': (params) => recent.add(path.resolve(params.path)),
   };
 }
 

@@ -39,3 +39,12 @@ export function rendererDistDir(): string {
 export function samplesDir(): string {
   return path.join(packageRoot, 'samples');
 }
+
+/** Per-user settings (recent files and the like): HEADROOM_CONFIG_DIR, else the platform's config folder. */
+export function configDir(): string {
+  if (process.env.HEADROOM_CONFIG_DIR) return process.env.HEADROOM_CONFIG_DIR;
+  const home = process.env.HOME ?? process.env.USERPROFILE ?? '.';
+  if (process.platform === 'win32') return path.join(process.env.APPDATA ?? home, 'Headroom');
+  if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Headroom');
+  return path.join(process.env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'headroom');
+}

@@ -8,7 +8,7 @@ import { ConfirmDialog, type ConfirmRequest } from './components/Modal.js';
 import { StatusBar } from './components/StatusBar.js';
 import type { EngineConnection } from './engine/connection.js';
 import { useDocument, useEngineStatus } from './hooks.js';
-import { recentFiles, type WorkspaceStore } from './state/workspace-store.js';
+import type { RecentList, WorkspaceStore } from './state/workspace-store.js';
 import { EngineView } from './views/EngineView.js';
 import { OverviewView } from './views/OverviewView.js';
 import { WelcomeView } from './views/WelcomeView.js';
@@ -18,13 +18,13 @@ const VIEW_TITLES: Record<ViewId, string> = { welcome: 'Start', overview: 'Study
 
 interface Notice { id: number; kind: 'error' | 'info'; text: string }
 
-export function App({ connection, store, shell }: { connection: EngineConnection; store: WorkspaceStore; shell: ShellBridge | null }) {
+export function App({ connection, store, shell, recentList }: { connection: EngineConnection; store: WorkspaceStore; shell: ShellBridge | null; recentList: RecentList }) {
   const status = useEngineStatus(connection);
   const doc = useDocument(store);
   const dirty = store.dirty;
   const [info, setInfo] = useState<EngineInfo | null>(null);
   const [samples, setSamples] = useState<SampleEntry[]>([]);
-  const [recent, setRecent] = useState<string[]>(recentFiles());
+  const [recent, setRecent] = useState<string[]>([]);
   const [tabs, setTabs] = useState<ViewId[]>(['welcome']);
   const [active, setActive] = useState<ViewId>('welcome');
   const [notices, setNotices] = useState<Notice[]>([]);
@@ -47,10 +47,12 @@ export function App({ connection, store, shell }: { connection: EngineConnection
   }, [status.state, connection]);
 
   useEffect(() => {
-    const refresh = (): void => { setRecent(recentFiles()); };
+    if (status.state !== 'connected') return;
+    const refresh = (): void => { recentList.list().then(setRecent).catch(() => setRecent([])); };
+    refresh();
     window.addEventListener('headroom:recent-changed', refresh);
     return () => window.removeEventListener('headroom:recent-changed', refresh);
-  }, []);
+  }, [recentList, status.state]);
 
   const openTab = useCallback((view: ViewId) => {
     setTabs((t) => (t.includes(view) ? t : [...t, view]));
@@ -94,7 +96,6 @@ export function App({ connection, store, shell }: { connection: EngineConnection
       } else throw err;
     }
     notify('info', `Saved ${store.getState().path}`);
-    shell?.noteRecent(path);
     return true;
   };
   const save = async (): Promise<boolean> => {
@@ -117,7 +118,6 @@ export function App({ connection, store, shell }: { connection: EngineConnection
   const openPath = (path: string): Promise<void> => guarded('Open', async () => {
     if (!(await discardOk())) return;
     await store.open(path);
-    shell?.noteRecent(path);
     openTab('overview');
   });
   const commands = {
@@ -125,7 +125,7 @@ export function App({ connection, store, shell }: { connection: EngineConnection
     open: () => guarded('Open', async () => {
       if (!(await discardOk())) return;
       const path = await browse('open');
-      if (path) { await store.open(path); shell?.noteRecent(path); openTab('overview'); }
+      if (path) { await store.open(path); openTab('overview'); }
     }),
     save: () => guarded('Save', async () => { await save(); }),
     saveAs: () => guarded('Save As', async () => { await saveAs(); }),

@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client';
 import type { ShellBridge } from '../../electron/bridge.js';
 import { App } from './App.js';
 import { EngineConnection, takeLaunchToken } from './engine/connection.js';
-import { WorkspaceStore } from './state/workspace-store.js';
+import { engineRecentList, WorkspaceStore, type RecentList } from './state/workspace-store.js';
 import './styles.css';
 
 declare global {
@@ -23,6 +23,12 @@ if (!shell && !token) {
   );
 } else {
   const connection = shell ? EngineConnection.inElectron() : EngineConnection.inBrowser(token!);
-  const store = new WorkspaceStore(connection);
-  root.render(<StrictMode><App connection={connection} store={store} shell={shell} /></StrictMode>);
+  const recentList: RecentList = shell
+    ? {
+        list: () => shell.recentFiles(),
+        add: async (path) => { shell.noteRecent(path); window.dispatchEvent(new Event('headroom:recent-changed')); },
+      }
+    : engineRecentList(connection);
+  const store = new WorkspaceStore(connection, recentList);
+  root.render(<StrictMode><App connection={connection} store={store} shell={shell} recentList={recentList} /></StrictMode>);
 }

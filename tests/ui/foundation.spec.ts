@@ -50,6 +50,9 @@ test('open a sample, edit it, save it, reopen it and see the edit', async ({ pag
 
   const onDisk = JSON.parse(await readFile(file, 'utf8')) as { description: string };
   expect(onDisk.description).toBe('Edited in the UI test: 12 CPUs, 3% background I/O.');
+  // The engine remembers it among the recent files, which survive the page.
+  await page.getByTestId('tab-welcome').click();
+  await expect(page.getByTestId('welcome-view')).toContainText(file);
 
   // Reopen in a fresh page: the edit comes back from the file, not from page state.
   await page.reload();

@@ -20,7 +20,7 @@ export interface Workbench {
 /** Starts `headroom serve --port 0` as a user would and reads the URL it prints. */
 export async function startServe(cwd: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'headroom.js'), 'serve', '--port', '0'], {
-    cwd, env: { ...process.env, HEADROOM_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'],
+    cwd, env: { ...process.env, HEADROOM_LOG_LEVEL: 'warn', HEADROOM_CONFIG_DIR: path.join(cwd, '.config') }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';

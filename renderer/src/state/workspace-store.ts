@@ -10,8 +10,6 @@ export interface DocumentState {
   savedText: string;
 }
 
-const RECENT_KEY = 'headroom.recent';
-const RECENT_MAX = 10;
 
 function serialize(workspace: Workspace | null): string {
   return workspace ? JSON.stringify(workspace) : '';
@@ -25,7 +23,7 @@ export class WorkspaceStore {
   private state: DocumentState = { workspace: null, path: null, hash: null, savedText: '' };
   private listeners = new Set<() => void>();
 
-  constructor(private readonly connection: EngineConnection) {}
+  constructor(private readonly connection: EngineConnection, private readonly recent: RecentList) {}
 
   subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
@@ -52,7 +50,7 @@ export class WorkspaceStore {
   async open(path: string): Promise<void> {
     const opened = await this.connection.engine.call('workspace.open', { path });
     this.set({ workspace: opened.workspace, path: opened.path, hash: opened.hash, savedText: serialize(opened.workspace) });
-    rememberRecent(opened.path);
+    void this.recent.add(opened.path);
   }
 
   edit(change: (workspace: Workspace) => Workspace): void {
@@ -66,7 +64,7 @@ export class WorkspaceStore {
     if (!workspace || !path) return false;
     const saved = await this.connection.engine.call('workspace.save', { path, workspace, ...(hash ? { baseHash: hash } : { overwrite: false }) });
     this.set({ workspace: saved.workspace, path: saved.path, hash: saved.hash, savedText: serialize(saved.workspace) });
-    rememberRecent(saved.path);
+    void this.recent.add(saved.path);
     return true;
   }
 
@@ -75,21 +73,22 @@ export class WorkspaceStore {
     if (!workspace) return;
     const saved = await this.connection.engine.call('workspace.save', { path, workspace, overwrite });
     this.set({ workspace: saved.workspace, path: saved.path, hash: saved.hash, savedText: serialize(saved.workspace) });
-    rememberRecent(saved.path);
+    void this.recent.add(saved.path);
   }
 }
 
-export function recentFiles(): string[] {
-  try {
-    const parsed: unknown = JSON.parse(localStorage.getItem(RECENT_KEY) ?? '[]');
-    return Array.isArray(parsed) ? parsed.filter((p): p is string => typeof p === 'string') : [];
-  } catch {
-    return [];
-  }
+/** Where recent files are kept: by the Electron shell (it also fills the OS's list), or by the engine. */
+export interface RecentList {
+  list(): Promise<string[]>;
+  add(path: string): Promise<void>;
 }
 
-function rememberRecent(path: string): void {
-  const list = [path, ...recentFiles().filter((p) => p !== path)].slice(0, RECENT_MAX);
-  localStorage.setItem(RECENT_KEY, JSON.stringify(list));
-  window.dispatchEvent(new Event('headroom:recent-changed'));
+export function engineRecentList(connection: EngineConnection): RecentList {
+  return {
+    list: () => connection.engine.call('recent.list', {}),
+    add: async (path) => {
+      await connection.engine.call('recent.add', { path });
+      window.dispatchEvent(new Event('headroom:recent-changed'));
+    },
+  };
 }
