@@ -1,5 +1,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { Workspace } from '../workspace/schema.js';
+import { ScenarioSchema } from '../smp/scenario-schema.js';
+import type { AnalyticRow, ScenarioResult, SweepRow, Scenario } from '../smp/index.js';
+import type { UslFit } from '../analysis/index.js';
 
 /**
  * The one contract between the renderer and the engine. Params have schemas because they cross
@@ -31,9 +34,42 @@ export const methodParams = {
   'samples.list': NoParams,
   'recent.list': NoParams,
   'recent.add': Type.Object({ path: FilePath }, { additionalProperties: false }),
+  'smp.analytic': Type.Object(
+    {
+      cpus: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 1024 }), { minItems: 1, maxItems: 256 })),
+      busDemand: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+      ioLoad: Type.Optional(Type.Number({ minimum: 0, maximum: 0.99 })),
+      hierarchy: Type.Optional(Type.Object({
+        l1HitFraction: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+        l1Cycles: Type.Optional(Type.Number({ minimum: 0 })),
+        l2HitFraction: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+        l2Cycles: Type.Optional(Type.Number({ minimum: 0 })),
+        memoryBusCycles: Type.Optional(Type.Number({ minimum: 0 })),
+        busClockRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+      }, { additionalProperties: false })),
+    },
+    { additionalProperties: false },
+  ),
+  'smp.simulate': Type.Object({ scenario: ScenarioSchema }, { additionalProperties: false }),
+  // Unknown on purpose: the answer is the list of problems, not a refused call.
+  'smp.validate': Type.Object({ scenario: Type.Unknown() }, { additionalProperties: false }),
+  'smp.samples': NoParams,
+  'usl.fit': Type.Object(
+    { points: Type.Array(Type.Object({ n: Type.Number(), throughput: Type.Number() }, { additionalProperties: false }), { minItems: 1, maxItems: 100_000 }) },
+    { additionalProperties: false },
+  ),
 } satisfies Record<string, TSchema>;
 
+export const SweepAxisSchema = Type.Object(
+  { path: Type.String({ minLength: 1, maxLength: 200 }), values: Type.Array(Type.Number(), { minItems: 1, maxItems: 10_000 }) },
+  { additionalProperties: false },
+);
+
 export const streamParams = {
+  'smp.sweep': Type.Object(
+    { base: ScenarioSchema, axes: Type.Array(SweepAxisSchema, { minItems: 1, maxItems: 8 }), workers: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })) },
+    { additionalProperties: false },
+  ),
   'workspace.scan': Type.Object(
     { dir: FilePath, maxDepth: Type.Optional(Type.Integer({ minimum: 0, maximum: 12 })) },
     { additionalProperties: false },
@@ -63,6 +99,18 @@ export interface ScanFinding { path: string; ok: boolean; name?: string; problem
 export interface ScanProgress { scanned: number; found: number; current: string }
 export interface ScanResult { dir: string; findings: ScanFinding[]; scanned: number }
 
+export interface AnalyticResult { withoutIo: AnalyticRow[]; withIo: AnalyticRow[]; ioLoad: number }
+export interface SmpSample {
+  file: string;
+  kind: 'scenario' | 'sweep';
+  title: string;
+  description: string;
+  scenario: Scenario;
+  axes: Array<{ path: string; values: number[] }>;
+}
+export interface SweepProgressUpdate { done: number; total: number }
+export interface SweepResult { axes: Array<{ path: string; values: number[] }>; rows: SweepRow[] }
+
 export interface MethodResults {
   'engine.info': EngineInfo;
   'workspace.new': Workspace;
@@ -73,10 +121,16 @@ export interface MethodResults {
   'samples.list': SampleEntry[];
   'recent.list': string[];
   'recent.add': string[];
+  'smp.analytic': AnalyticResult;
+  'smp.simulate': ScenarioResult;
+  'smp.validate': { ok: boolean; where: string | null; message: string | null };
+  'smp.samples': SmpSample[];
+  'usl.fit': UslFit;
 }
 
 export interface StreamTypes {
   'workspace.scan': { progress: ScanProgress; result: ScanResult };
+  'smp.sweep': { progress: SweepProgressUpdate; result: SweepResult };
 }
 
 /** Events the engine pushes without being asked. */

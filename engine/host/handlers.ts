@@ -8,6 +8,7 @@ import {
 import type { FileEntry, FileListing, SampleEntry, ScanFinding } from './contract.js';
 import type { MethodHandlers, StreamHandlers } from './service.js';
 import { RecentWorkspaces } from './recent.js';
+import { smpMethodHandlers, smpStreamHandlers } from './smp-handlers.js';
 import { RpcError } from './wire.js';
 
 const startedAt = new Date().toISOString();
@@ -50,6 +51,7 @@ export function createMethodHandlers(recent: RecentWorkspaces = new RecentWorksp
     'samples.list': async () => listSamples(),
     'recent.list': () => recent.list(),
     'recent.add': (params) => recent.add(path.resolve(params.path)),
+    ...smpMethodHandlers(),
   };
 }
 
@@ -85,6 +87,7 @@ export function createStreamHandlers(): StreamHandlers {
       await walk(root, params.maxDepth ?? 4);
       return { dir: root, findings, scanned };
     },
+    ...smpStreamHandlers(),
   };
 }
 

@@ -1,4 +1,4 @@
 export { packageRoot, resolveWorkerScript, rendererDistDir, samplesDir, configDir } from './paths.js';
 export { createLogger, type Logger } from './log.js';
 export { headroomVersion } from './version.js';
-export { compileSchema, jsonPathOf, describeSchemaError } from './schema.js';
+export { compileSchema, jsonPathOf, describeSchemaError, type ErrorObject, type ValidateFunction } from './schema.js';

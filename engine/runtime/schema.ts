@@ -1,10 +1,12 @@
-import AjvModule, { type ValidateFunction, type ErrorObject } from 'ajv';
+import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { TSchema, Static } from '@sinclair/typebox';
 
-// ajv and ajv-formats ship CommonJS whose default export NodeNext sees as a namespace member.
-const Ajv = AjvModule.default;
-const addFormats = addFormatsModule.default;
+// ajv-formats ships CommonJS whose default export NodeNext sees as a namespace member, and a
+// bundler sees as the function itself; this module is type-checked both ways.
+type FormatsPlugin = (ajv: Ajv) => Ajv;
+const formatsExport = addFormatsModule as unknown as FormatsPlugin & { default?: FormatsPlugin };
+const addFormats: FormatsPlugin = formatsExport.default ?? formatsExport;
 
 /** One validator for every schema in the engine (workspace, RPC params, scenarios, policies). */
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });

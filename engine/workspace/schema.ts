@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { ScenarioSchema } from '../smp/scenario-schema.js';
 
 /**
  * The workspace format. One schema serves the engine's validator, the renderer's forms and,
@@ -6,6 +7,56 @@ import { Type, type Static } from '@sinclair/typebox';
  * older workspace stays valid; an incompatible change raises `schemaVersion`.
  */
 export const WORKSPACE_SCHEMA_VERSION = 1;
+
+const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+const Title = Type.String({ minLength: 1, maxLength: 200 });
+const Stamp = Type.String({ format: 'date-time' });
+const Cell = Type.Union([Type.Number(), Type.String(), Type.Null()]);
+
+/** Key figures of a scenario's last run. The full result is not stored: runs are deterministic per seed. */
+const RunSummarySchema = Type.Object({
+  ranAt: Stamp,
+  headroomVersion: Type.String({ maxLength: 64 }),
+  standardThroughput: Type.Number(),
+  autopilotThroughput: Type.Number(),
+  autopilotVsStandard: Type.Number(),
+  autopilotVsOracle: Type.Union([Type.Number(), Type.Null()]),
+  standardMakespan: Type.Union([Type.Number(), Type.Null()]),
+  autopilotMakespan: Type.Union([Type.Number(), Type.Null()]),
+}, { additionalProperties: false });
+
+export const SmpSectionSchema = Type.Object({
+  analytic: Type.Object({
+    busDemand: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Share of time each CPU uses the bus (Table 2: 0.1).' }),
+    ioLoad: Type.Number({ minimum: 0, maximum: 0.99, description: 'Background I/O load on the bus for Figures 10C/10D (0.03 = 3%).' }),
+    maxCpus: Type.Integer({ minimum: 1, maximum: 256 }),
+    hierarchy: Type.Object({
+      l1HitFraction: Type.Number({ minimum: 0, maximum: 1 }),
+      l1Cycles: Type.Number({ minimum: 0 }),
+      l2HitFraction: Type.Number({ minimum: 0, maximum: 1 }),
+      l2Cycles: Type.Number({ minimum: 0 }),
+      memoryBusCycles: Type.Number({ minimum: 0 }),
+      busClockRatio: Type.Number({ exclusiveMinimum: 0 }),
+    }, { additionalProperties: false }),
+  }, { additionalProperties: false }),
+  scenarios: Type.Array(Type.Object({ id: Id, scenario: ScenarioSchema, lastRun: Type.Optional(RunSummarySchema) }, { additionalProperties: false }), { maxItems: 500 }),
+  sweeps: Type.Array(Type.Object({
+    id: Id,
+    name: Title,
+    scenarioId: Id,
+    axes: Type.Array(Type.Object({ path: Type.String({ minLength: 1, maxLength: 200 }), values: Type.Array(Type.Number(), { minItems: 1, maxItems: 10_000 }) }, { additionalProperties: false }), { minItems: 1, maxItems: 2 }),
+    rows: Type.Optional(Type.Array(Type.Record(Type.String(), Cell), { maxItems: 100_000 })),
+    ranAt: Type.Optional(Stamp),
+  }, { additionalProperties: false }), { maxItems: 200 }),
+  uslSeries: Type.Array(Type.Object({
+    id: Id,
+    name: Title,
+    source: Type.String({ maxLength: 500, description: 'Where the points came from (a sweep, a measurement, pasted data).' }),
+    points: Type.Array(Type.Object({ n: Type.Number(), throughput: Type.Number() }, { additionalProperties: false }), { maxItems: 10_000 }),
+  }, { additionalProperties: false }), { maxItems: 200 }),
+}, { additionalProperties: false, description: 'SMP bus model, AutoPilot scenarios, sweeps and USL series (the What-if view).' });
+
+export type SmpSection = Static<typeof SmpSectionSchema>;
 
 export const WorkspaceSchema = Type.Object(
   {
@@ -28,6 +79,7 @@ export const WorkspaceSchema = Type.Object(
       ),
       { default: [], description: 'Free-form planning notes kept with the study.' },
     ),
+    smp: Type.Optional(SmpSectionSchema),
   },
   {
     $id: 'https://headroom.invalid/schema/workspace.json',

@@ -9,12 +9,12 @@ import { StatusBar } from './components/StatusBar.js';
 import type { EngineConnection } from './engine/connection.js';
 import { useDocument, useEngineStatus } from './hooks.js';
 import type { RecentList, WorkspaceStore } from './state/workspace-store.js';
-import { EngineView } from './views/EngineView.js';
-import { OverviewView } from './views/OverviewView.js';
+import { VIEWS, viewById } from './views/registry.js';
 import { WelcomeView } from './views/WelcomeView.js';
 
-type ViewId = 'welcome' | 'overview' | 'engine';
-const VIEW_TITLES: Record<ViewId, string> = { welcome: 'Start', overview: 'Study', engine: 'Engine' };
+/** 'welcome' or the id of a view in the registry. */
+type ViewId = string;
+const titleOf = (view: ViewId): string => (view === 'welcome' ? 'Start' : viewById(view)?.title ?? view);
 
 interface Notice { id: number; kind: 'error' | 'info'; text: string }
 
@@ -184,12 +184,19 @@ export function App({ connection, store, shell, recentList }: { connection: Engi
         { label: 'Save As…', shortcut: 'Ctrl+Shift+S', run: () => void commands.saveAs(), disabled: !doc.workspace, testId: 'cmd-save-as' },
       ],
     },
-    { label: 'View', items: [{ label: 'Start', run: () => openTab('welcome') }, { label: 'Study', run: () => openTab('overview'), disabled: !doc.workspace }, { label: 'Engine', run: () => openTab('engine') }] },
+    { label: 'View', items: [{ label: 'Start', run: () => openTab('welcome') }, ...VIEWS.map((v) => ({ label: v.title, run: () => openTab(v.id), disabled: v.section === 'study' && !doc.workspace }))] },
     { label: 'Help', items: [{ label: `Headroom ${info?.version ?? ''}`, run: () => openTab('engine') }] },
   // eslint-disable-next-line react-hooks/exhaustive-deps
   ], [recent, doc.workspace, info]);
 
-  const visibleTabs = tabs.filter((t) => t !== 'overview' || doc.workspace);
+  const renderView = (id: ViewId) => {
+    const view = viewById(id);
+    if (!view) return null;
+    const ctx = { connection, store, workspace: doc.workspace, info, openPath: (p: string) => void openPath(p) };
+    if (doc.workspace) return view.render({ ...ctx, workspace: doc.workspace });
+    return view.renderTool ? view.renderTool(ctx) : null;
+  };
+  const visibleTabs = tabs.filter((t) => t === 'welcome' || viewById(t)?.section === 'tools' || doc.workspace);
   const shown: ViewId = visibleTabs.includes(active) ? active : visibleTabs[0] ?? 'welcome';
 
   return (
@@ -203,7 +210,9 @@ export function App({ connection, store, shell, recentList }: { connection: Engi
               <li><button className={shown === 'overview' ? 'selected' : ''} onClick={() => openTab('overview')} data-testid="explorer-overview">
                 {doc.workspace.name}{dirty ? ' ●' : ''}
               </button></li>
-              <li className="muted indent">{doc.workspace.notes.length} note{doc.workspace.notes.length === 1 ? '' : 's'}</li>
+              {VIEWS.filter((v) => v.section === 'study' && v.id !== 'overview').map((v) => (
+                <li key={v.id}><button className={`indent${shown === v.id ? ' selected' : ''}`} onClick={() => openTab(v.id)} data-testid={`explorer-${v.id}`}>{v.title}</button></li>
+              ))}
             </ul>
           ) : <p className="muted">No study open.</p>}
           <h3>Samples</h3>
@@ -214,7 +223,9 @@ export function App({ connection, store, shell, recentList }: { connection: Engi
           </ul>
           <h3>Tools</h3>
           <ul className="tree">
-            <li><button className={shown === 'engine' ? 'selected' : ''} onClick={() => openTab('engine')} data-testid="explorer-engine">Engine</button></li>
+            {VIEWS.filter((v) => v.section === 'tools').map((v) => (
+              <li key={v.id}><button className={shown === v.id ? 'selected' : ''} onClick={() => openTab(v.id)} data-testid={`explorer-${v.id}`}>{v.title}</button></li>
+            ))}
           </ul>
         </aside>
         <main className="editor-area">
@@ -222,16 +233,15 @@ export function App({ connection, store, shell, recentList }: { connection: Engi
             {visibleTabs.map((view) => (
               <div key={view} className={`tab${view === shown ? ' active' : ''}`} role="tab" aria-selected={view === shown}>
                 <button className="tab-label" onClick={() => setActive(view)} data-testid={`tab-${view}`}>
-                  {VIEW_TITLES[view]}{view === 'overview' && dirty ? ' ●' : ''}
+                  {titleOf(view)}{view === 'overview' && dirty ? ' ●' : ''}
                 </button>
-                <button className="tab-close" aria-label={`Close ${VIEW_TITLES[view]}`} onClick={() => closeTab(view)}>×</button>
+                <button className="tab-close" aria-label={`Close ${titleOf(view)}`} onClick={() => closeTab(view)}>×</button>
               </div>
             ))}
           </div>
           <div className="view-host">
             {shown === 'welcome' && <WelcomeView samples={samples} recent={recent} onNew={() => void commands.new()} onOpen={() => void commands.open()} onOpenPath={(p) => void openPath(p)} />}
-            {shown === 'overview' && doc.workspace && <OverviewView workspace={doc.workspace} store={store} />}
-            {shown === 'engine' && <EngineView connection={connection} info={info} onOpen={(p) => void openPath(p)} />}
+            {shown !== 'welcome' && renderView(shown)}
           </div>
         </main>
       </div>

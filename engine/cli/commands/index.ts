@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { registerServe } from './serve.js';
 import { registerWorkspace } from './workspace.js';
+import { registerSmp } from './smp.js';
+import { registerFleet } from './fleet.js';
+import { registerSla } from './sla.js';
 
 /**
  * Every command of the one `headroom` CLI. Each feature adds its register function here,
@@ -9,4 +12,7 @@ import { registerWorkspace } from './workspace.js';
 export function registerCommands(program: Command): void {
   registerServe(program);
   registerWorkspace(program);
+  registerSmp(program);
+  registerFleet(program);
+  registerSla(program);
 }

@@ -13,10 +13,11 @@ const baseLayout: Partial<Layout> = {
   paper_bgcolor: 'rgba(0,0,0,0)',
   plot_bgcolor: 'rgba(0,0,0,0)',
   font: { color: '#c9ced6', size: 12, family: 'system-ui, sans-serif' },
-  margin: { l: 60, r: 20, t: 40, b: 50 },
+  margin: { l: 60, r: 20, t: 80, b: 50 },
   xaxis: { gridcolor: '#34373d', zerolinecolor: '#4a4e55' },
   yaxis: { gridcolor: '#34373d', zerolinecolor: '#4a4e55' },
-  legend: { orientation: 'h', y: -0.2 },
+  // Legend above the plot area, so it never collides with the x-axis title.
+  legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom' },
   colorway: ['#4c9aff', '#f2a541', '#4cc38a', '#e86a92', '#a98bff', '#58c4dd', '#d6d36a'],
 };
 

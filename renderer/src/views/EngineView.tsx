@@ -1,28 +1,21 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { EngineInfo, ScanProgress, ScanResult } from '../../../engine/host/contract.js';
 import type { EngineConnection } from '../engine/connection.js';
+import { useLongRun } from '../useLongRun.js';
 
 /** What the engine is and where it runs, and a folder scan for workspace files (a cancellable stream). */
 export function EngineView({ connection, info, onOpen }: { connection: EngineConnection; info: EngineInfo | null; onOpen: (path: string) => void }) {
   const [dir, setDir] = useState('');
-  const [progress, setProgress] = useState<ScanProgress | null>(null);
   const [result, setResult] = useState<ScanResult | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const running = useRef<AbortController | null>(null);
+  const scanRun = useLongRun<ScanProgress>();
+  const { progress, error } = scanRun;
   useEffect(() => { if (info && !dir) setDir(info.cwd); }, [info, dir]);
 
   const scan = async (): Promise<void> => {
-    const controller = new AbortController();
-    running.current = controller;
-    setError(null); setResult(null); setProgress({ scanned: 0, found: 0, current: dir });
-    try {
-      setResult(await connection.engine.stream('workspace.scan', { dir }, { signal: controller.signal, onProgress: setProgress }));
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    } finally {
-      running.current = null;
-      setProgress(null);
-    }
+    setResult(null);
+    const found = await scanRun.start({ scanned: 0, found: 0, current: dir }, (signal, onProgress) =>
+      connection.engine.stream('workspace.scan', { dir }, { signal, onProgress }));
+    if (found) setResult(found);
   };
 
   return (
@@ -42,7 +35,7 @@ export function EngineView({ connection, info, onOpen }: { connection: EngineCon
       <div className="path-row">
         <input aria-label="Folder to scan" value={dir} onChange={(e) => setDir(e.target.value)} data-testid="scan-folder" />
         {progress
-          ? <button onClick={() => running.current?.abort()} data-testid="scan-cancel">Cancel</button>
+          ? <button onClick={scanRun.cancel} data-testid="scan-cancel">Cancel</button>
           : <button className="primary" onClick={() => void scan()} disabled={!dir} data-testid="scan-start">Scan</button>}
       </div>
       {progress && (

@@ -1,0 +1,139 @@
+import type { Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { analyticTable, benchSmp, ioModels, simulatorAgreement, table1Hierarchy, type IoModel, loadScenario, loadSweep, parseCpuRange, runSweep, simulateScenario, type RunMetrics } from '../../smp/index.js';
+import { interruptSignal, terminalProgress } from '../progress.js';
+import { benchCommand } from './bench.js';
+import { formatRows, parseFormat, type Row } from '../output.js';
+import { registerUsl } from './usl.js';
+
+function parseFraction(name: string, text: string): number {
+  const v = Number(text);
+  if (!Number.isFinite(v) || v < 0 || v > 1) throw new Error(`${name} must be a fraction between 0 and 1 (got "${text}")`);
+  return v;
+}
+
+/** `smp ...`, `usl fit` and `bench smp`: one entry so commands/index.ts needs one line for all three. */
+function parseNumber(name: string, text: string): number {
+  const v = Number(text);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a number ≥ 0 (got "${text}")`);
+  return v;
+}
+
+export function registerSmp(program: Command): void {
+  registerUsl(program);
+  const smp = program.command('smp').description('SMP bus model, simulator and the AutoPilot dispatcher');
+  smp
+    .command('table')
+    .description('Table 2: CPI, efficiency and speedup as CPUs share one bus (with the MVA model beside it)')
+    .option('--cpus <range>', 'CPU counts, e.g. 1-10 or 1,2,4,8', '1-10')
+    .option('--io-load <fraction>', 'background I/O load as a share of bus bandwidth', '0')
+    .option('--io-model <model>', 'bus-master (one I/O master on the bus) | per-cpu (each CPU adds the I/O load; matches the document\'s text)', 'bus-master')
+    .option('--bus-demand <fraction>', 'share of time each CPU needs the bus', '0.1')
+    .option('--l1-hit <fraction>', 'share of references the L1 cache satisfies', String(table1Hierarchy.l1HitFraction))
+    .option('--l1-cycles <n>', 'CPU cycles per L1 hit', String(table1Hierarchy.l1Cycles))
+    .option('--l2-hit <fraction>', 'share of references the L2 cache satisfies', String(table1Hierarchy.l2HitFraction))
+    .option('--l2-cycles <n>', 'CPU cycles per L2 hit', String(table1Hierarchy.l2Cycles))
+    .option('--memory-bus-cycles <n>', 'bus cycles per main-memory access', String(table1Hierarchy.memoryBusCycles))
+    .option('--bus-clock-ratio <r>', 'bus clock over CPU clock', String(table1Hierarchy.busClockRatio))
+    .option('--simulate', 'add the simulator\'s speedup for the same machine (homogeneous threads) and its relative error')
+    .option('--format <format>', 'table | json | csv', 'table')
+    .action((opts: {
+      cpus: string; ioLoad: string; ioModel: string; busDemand: string; format: string; simulate?: boolean;
+      l1Hit: string; l1Cycles: string; l2Hit: string; l2Cycles: string; memoryBusCycles: string; busClockRatio: string;
+    }) => {
+      const format = parseFormat(opts.format);
+      if (!(ioModels as readonly string[]).includes(opts.ioModel)) throw new Error(`--io-model must be one of ${ioModels.join(', ')} (got "${opts.ioModel}")`);
+      const params = {
+        cpus: parseCpuRange(opts.cpus),
+        ioLoad: parseFraction('--io-load', opts.ioLoad),
+        busDemand: parseFraction('--bus-demand', opts.busDemand),
+        ioModel: opts.ioModel as IoModel,
+        hierarchy: {
+          l1HitFraction: parseFraction('--l1-hit', opts.l1Hit),
+          l1Cycles: parseNumber('--l1-cycles', opts.l1Cycles),
+          l2HitFraction: parseFraction('--l2-hit', opts.l2Hit),
+          l2Cycles: parseNumber('--l2-cycles', opts.l2Cycles),
+          memoryBusCycles: parseNumber('--memory-bus-cycles', opts.memoryBusCycles),
+          busClockRatio: parseNumber('--bus-clock-ratio', opts.busClockRatio),
+        },
+      };
+      const rows = analyticTable(params);
+      if (opts.simulate && params.ioModel === 'per-cpu') throw new Error('--simulate compares the bus-master I/O reading only');
+      const sim = opts.simulate ? simulatorAgreement(params) : null;
+      const round = (v: number, d: number): number => Number(v.toFixed(d));
+      const out = format === 'table'
+        ? rows.map((r, i) => ({
+          cpus: r.cpus, conflict: round(r.conflict, 3), main: r.main.toFixed(1), cpi: r.cpi.toFixed(1), efficiency: round(r.efficiency, 3), speedup: round(r.speedup, 2),
+          mvaCpi: round(r.mvaCpi, 2), mvaSpeedup: round(r.mvaSpeedup, 2),
+          ...(sim ? { simSpeedup: round(sim[i]!.simulatedSpeedup, 3), simError: `${(sim[i]!.relativeError * 100).toFixed(2)}%` } : {}),
+        }))
+        : rows.map((r, i) => ({ ...r, ...(sim ? { simSpeedup: sim[i]!.simulatedSpeedup, simRelativeError: sim[i]!.relativeError } : {}) }));
+      process.stdout.write(formatRows(out, format));
+    });
+  smp
+    .command('simulate <file>')
+    .description('run a scenario under the standard dispatcher and AutoPilot (and the oracle when small enough)')
+    .option('--format <format>', 'table | json', 'table')
+    .action(async (file: string, opts: { format: string }) => {
+      const format = parseFormat(opts.format);
+      const result = simulateScenario(await loadScenario(file));
+      if (format === 'json') {
+        process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+        return;
+      }
+      const metrics: (keyof RunMetrics)[] = ['throughput', 'workCompleted', 'makespan', 'slowdownMean', 'slowdownWorst', 'busMean', 'busMax',
+        'overThresholdFraction', 'overCommittedFraction', 'cpuIdleFraction', 'maxPassOvers', 'maxReadyWait', 'decisions'];
+      const rows = metrics.map((m) => ({
+        metric: m,
+        standard: result.standard[m] as number | null,
+        autopilot: result.autopilot[m] as number | null,
+        oracle: m === 'throughput' ? result.oracle?.throughput ?? null : m === 'makespan' ? result.oracle?.makespan ?? null : m === 'workCompleted' ? result.oracle?.workCompleted ?? null : null,
+      }));
+      process.stdout.write(`${result.name}: ${result.threadCount} threads on ${result.machine.cpus} CPUs\n`);
+      process.stdout.write(formatRows(rows, format));
+      const c = result.comparison;
+      process.stdout.write(`AutoPilot / standard throughput: ${c.autopilotVsStandard.toFixed(3)}` +
+        (c.autopilotVsOracle === null ? '' : `; AutoPilot / best possible: ${c.autopilotVsOracle.toFixed(3)}; standard / best possible: ${c.standardVsOracle!.toFixed(3)}`) + '\n');
+    });
+  smp
+    .command('sweep <file>')
+    .description('run a what-if grid over any scenario parameters on worker threads (Ctrl+C cancels)')
+    .option('--csv <out>', 'also write the rows to this CSV file')
+    .option('--workers <n>', 'worker threads (default: the sweep file\'s, else one per core; 0 = in-process)')
+    .option('--format <format>', 'table | json | csv', 'table')
+    .action(async (file: string, opts: { csv?: string; workers?: string; format: string }) => {
+      const format = parseFormat(opts.format);
+      const spec = await loadSweep(file);
+      const workers = opts.workers === undefined ? undefined : Number(opts.workers);
+      if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new Error(`--workers must be a whole number ≥ 0 (got "${opts.workers}")`);
+      const progress = terminalProgress('sweep');
+      let rows;
+      try {
+        rows = await runSweep(spec, {
+          signal: interruptSignal(),
+          onProgress: (p) => progress.update(p.done, p.total),
+          ...(workers !== undefined ? { workers } : {}),
+        });
+      } finally {
+        progress.stop();
+      }
+      const out = rows as Row[];
+      if (opts.csv) {
+        await writeFile(opts.csv, formatRows(out, 'csv'));
+        process.stderr.write(`wrote ${rows.length} rows to ${opts.csv}\n`);
+      }
+      process.stdout.write(formatRows(out, format));
+    });
+
+  benchCommand(program)
+    .command('smp')
+    .description('SMP simulator: dispatch decisions per second on one core, and a reference sweep\'s time')
+    .option('--decisions <n>', 'decisions per dispatcher run', '2000000')
+    .option('--format <format>', 'json', 'json')
+    .action(async (opts: { decisions: string; format: string }) => {
+      const decisions = Number(opts.decisions);
+      if (!Number.isInteger(decisions) || decisions < 1) throw new Error(`--decisions must be a whole number ≥ 1 (got "${opts.decisions}")`);
+      const result = await benchSmp({ decisions, signal: interruptSignal() });
+      process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    });
+}

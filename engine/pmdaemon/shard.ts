@@ -1,0 +1,418 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import {
+  encodeFrame,
+  FrameDecoder,
+  newAuthNonce,
+  protocolErrorText,
+  SequenceCounter,
+  verifyAuthMac,
+  type ControlMessage,
+  type DecodedFrame,
+} from '../protocol/index.js';
+import type { ShardCommand, ShardConfig, ShardEvent } from './mailbox.js';
+
+type Pending =
+  | { kind: 'poll'; cycle: number }
+  | { kind: 'throttle'; reqId: number }
+  | { kind: 'config'; reqId: number };
+
+const BACKOFF_MIN_MS = 50;
+const BACKOFF_MAX_MS = 5000;
+
+/**
+ * One gateway connection inside a shard: handshake (hello, challenge, auth, register), then
+ * requests tied to replies by sequence number. Writes go through the shard's outbox.
+ */
+class Session {
+  state: 'hello' | 'auth' | 'register' | 'registered' | 'closed' = 'hello';
+  gatewayId = '';
+  readonly remote: string;
+  private readonly decoder: FrameDecoder;
+  private readonly seq = new SequenceCounter();
+  private nonce: Uint8Array = new Uint8Array(0);
+  readonly pending = new Map<number, Pending>();
+  unansweredPolls = 0;
+  outq: Buffer[] = [];
+  /** Lock-step mode: requests wait here while one is in flight. */
+  readonly waiting: { frame: (seq: number) => Buffer; pending: Pending }[] = [];
+  private readonly handshakeTimer: NodeJS.Timeout;
+
+  constructor(
+    readonly socket: net.Socket,
+    private readonly shard: Shard,
+    readonly dialedAs: string | null,
+  ) {
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.decoder = new FrameDecoder({ maxPayloadBytes: shard.config.maxPayloadBytes });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => {});
+    socket.on('close', () => this.onClose());
+    this.handshakeTimer = setTimeout(() => {
+      if (this.state !== 'registered') this.drop(`no registration within ${shard.config.handshakeTimeoutMs} ms`);
+    }, shard.config.handshakeTimeoutMs);
+    this.handshakeTimer.unref();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    const { frames, error } = this.decoder.push(chunk);
+    this.shard.framesIn += frames.length;
+    for (const f of frames) {
+      this.onFrame(f);
+      if ((this.state as Session['state']) === 'closed') return;
+    }
+    if (error) this.drop(`bad frame at ${protocolErrorText(error)}`);
+  }
+
+  private onFrame(frame: DecodedFrame): void {
+    const m = frame.message;
+    switch (this.state) {
+      case 'hello':
+        if (m.type !== 'hello') return this.drop(`expected hello, got ${m.type}`);
+        if (this.dialedAs !== null && m.gatewayId !== this.dialedAs) return this.refuse(m.gatewayId, `dialled ${this.dialedAs} but it says it is ${m.gatewayId}`);
+        this.gatewayId = m.gatewayId;
+        this.nonce = newAuthNonce();
+        this.state = 'auth';
+        this.send(frame.seq, { type: 'challenge', nonce: this.nonce });
+        return;
+      case 'auth': {
+        if (m.type !== 'auth') return this.drop(`expected auth, got ${m.type}`);
+        const secret = this.shard.secretOf(this.gatewayId);
+        if (secret === undefined) return this.refuse(this.gatewayId, 'unknown gateway (no secret configured)');
+        if (!verifyAuthMac(secret, this.nonce, this.gatewayId, m.mac)) return this.refuse(this.gatewayId, 'authentication failed (wrong HMAC)');
+        this.state = 'register';
+        this.send(frame.seq, { type: 'authResult', ok: true, reason: '' });
+        return;
+      }
+      case 'register':
+        if (m.type !== 'register') return this.drop(`expected register, got ${m.type}`);
+        if (m.gatewayId !== this.gatewayId) return this.refuse(this.gatewayId, `authenticated as ${this.gatewayId} but registers as ${m.gatewayId}`);
+        clearTimeout(this.handshakeTimer);
+        this.state = 'registered';
+        this.shard.adopt(this);
+        this.send(frame.seq, { type: 'registered', pollIntervalMs: this.shard.config.pollIntervalMs });
+        this.shard.emit({ k: 'registered', gatewayId: this.gatewayId, luns: m.luns, hosts: m.hosts, remote: this.remote });
+        return;
+      case 'registered':
+        return this.onReply(frame);
+      case 'closed':
+        return;
+    }
+  }
+
+  private onReply(frame: DecodedFrame): void {
+    const m = frame.message;
+    if (m.type === 'alert') {
+      this.shard.emit({ k: 'alert', gatewayId: this.gatewayId, severity: m.severity, code: m.code, text: m.text, host: m.host, lun: m.lun });
+      return;
+    }
+    if (m.type === 'bye') return this.drop(`gateway said bye: ${m.reason}`, false);
+    const pending = this.pending.get(frame.seq);
+    if (!pending) return; // a reply to a request we gave up on
+    this.pending.delete(frame.seq);
+    if (pending.kind === 'poll' && m.type === 'stats') {
+      this.unansweredPolls = 0;
+      this.shard.emitReply({ k: 'stats', gatewayId: this.gatewayId, cycle: pending.cycle, entries: m.entries });
+    } else if (pending.kind === 'throttle' && m.type === 'throttleAck') {
+      this.shard.emit({ k: 'throttleAck', gatewayId: this.gatewayId, reqId: pending.reqId, ok: m.ok, iopsLimit: m.iopsLimit, mbpsLimit: m.mbpsLimit, reason: m.reason });
+    } else if (pending.kind === 'config' && m.type === 'configAck') {
+      this.shard.emit({ k: 'configAck', gatewayId: this.gatewayId, reqId: pending.reqId, ok: m.ok, reason: m.reason });
+    } else {
+      return this.drop(`seq ${frame.seq}: ${m.type} does not answer a ${pending.kind}`);
+    }
+    if (this.shard.config.lockStep) this.sendNextWaiting();
+  }
+
+  /** Sends a request now, or in lock-step mode after the one in flight is answered. */
+  request(frame: (seq: number) => Buffer, pending: Pending): void {
+    if (this.shard.config.lockStep && this.pending.size > 0) {
+      this.waiting.push({ frame, pending });
+      return;
+    }
+    const seq = this.seq.next();
+    this.pending.set(seq, pending);
+    this.shard.queue(this, frame(seq));
+  }
+
+  private sendNextWaiting(): void {
+    const next = this.waiting.shift();
+    if (next) this.request(next.frame, next.pending);
+  }
+
+  /** A poll for a new cycle: unanswered older polls count towards the stall limit. */
+  poll(cycle: number, frame: (seq: number) => Buffer): void {
+    for (const [seq, p] of this.pending) {
+      if (p.kind === 'poll') {
+        this.pending.delete(seq);
+        this.unansweredPolls++;
+      }
+    }
+    if (this.shard.config.lockStep) {
+      for (let i = this.waiting.length - 1; i >= 0; i--) if (this.waiting[i]!.pending.kind === 'poll') this.waiting.splice(i, 1);
+      if (this.pending.size === 0) this.sendNextWaiting();
+    }
+    if (this.unansweredPolls >= this.shard.config.stallPolls) {
+      return this.drop(`stalled: ${this.unansweredPolls} polls in a row unanswered`);
+    }
+    this.request(frame, { kind: 'poll', cycle });
+  }
+
+  send(seq: number, message: ControlMessage): void {
+    this.shard.queue(this, encodeFrame(seq, message));
+  }
+
+  private refuse(gatewayId: string, reason: string): void {
+    this.shard.emit({ k: 'refused', gatewayId, remote: this.remote, reason });
+    this.send(0, { type: 'authResult', ok: false, reason });
+    this.shard.flushSession(this);
+    this.close();
+  }
+
+  drop(reason: string, report = true): void {
+    if (this.state === 'closed') return;
+    if (report) this.shard.emit({ k: 'dropped', gatewayId: this.gatewayId, remote: this.remote, reason });
+    this.close();
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    const wasRegistered = this.state === 'registered';
+    this.state = 'closed';
+    clearTimeout(this.handshakeTimer);
+    // destroy, not end: a peer that does not read must not hold our side open.
+    this.socket.destroy();
+    if (wasRegistered) this.shard.release(this);
+  }
+
+  private onClose(): void {
+    const wasRegistered = this.state === 'registered';
+    this.state = 'closed';
+    clearTimeout(this.handshakeTimer);
+    if (wasRegistered) this.shard.release(this);
+  }
+}
+
+/**
+ * A shard: one worker thread owning a subset of gateway connections. Outbound: commands from
+ * the mailbox are encoded and queued per gateway, and each gateway's frames of one tick leave in
+ * one corked write. Inbound: event-driven reads, decode, and one batched post per tick.
+ */
+export class Shard {
+  framesIn = 0;
+  framesOut = 0;
+  writes = 0;
+  bytesOut = 0;
+  private readonly sessions = new Map<string, Session>();
+  private readonly outbox = new Set<Session>();
+  private events: ShardEvent[] = [];
+  private flushScheduled = false;
+  private readonly dials = new Map<string, { host: string; port: number; backoffMs: number; timer: NodeJS.Timeout | null; session: Session | null }>();
+  private stopped = false;
+  private readonly pollTemplate: Buffer;
+  private cycle = 0;
+  private awaitingReplies = 0;
+  private coalesceTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly config: ShardConfig,
+    private readonly post: (events: ShardEvent[]) => void,
+  ) {
+    this.pollTemplate = encodeFrame(0, { type: 'poll', intervalMs: config.pollIntervalMs });
+  }
+
+  secretOf(gatewayId: string): string | undefined {
+    return this.config.secrets[gatewayId] ?? this.config.secret ?? undefined;
+  }
+
+  accept(socket: net.Socket): void {
+    if (this.stopped) {
+      socket.destroy();
+      return;
+    }
+    new Session(socket, this, null);
+  }
+
+  adopt(session: Session): void {
+    const previous = this.sessions.get(session.gatewayId);
+    // A gateway that reconnects replaces its old connection.
+    if (previous && previous !== session) {
+      this.sessions.delete(session.gatewayId);
+      previous.close();
+    }
+    this.sessions.set(session.gatewayId, session);
+    const dial = this.dials.get(session.gatewayId);
+    if (dial) dial.backoffMs = BACKOFF_MIN_MS;
+  }
+
+  release(session: Session): void {
+    if (this.sessions.get(session.gatewayId) === session) {
+      this.sessions.delete(session.gatewayId);
+      this.emit({ k: 'unregistered', gatewayId: session.gatewayId, reason: 'connection closed' });
+    }
+  }
+
+  emit(event: ShardEvent): void {
+    this.events.push(event);
+    this.scheduleFlush();
+  }
+
+  /**
+   * Poll replies trickle in one socket at a time; posting each at once would wake the core's
+   * thread once per gateway. They are held until the cycle's last expected reply arrives or
+   * the coalescing window ends, whichever is first: one post per batch, not per reply.
+   */
+  emitReply(event: Extract<ShardEvent, { k: 'stats' }>): void {
+    this.events.push(event);
+    if (event.cycle === this.cycle) this.awaitingReplies--;
+    if (this.awaitingReplies <= 0 || this.config.inboundCoalesceMs <= 0) {
+      this.scheduleFlush();
+      return;
+    }
+    if (!this.coalesceTimer) {
+      this.coalesceTimer = setTimeout(() => {
+        this.coalesceTimer = null;
+        this.scheduleFlush();
+      }, this.config.inboundCoalesceMs);
+    }
+  }
+
+  queue(session: Session, frame: Buffer): void {
+    session.outq.push(frame);
+    this.outbox.add(session);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  flushSession(session: Session): void {
+    const socket = session.socket;
+    const frames = session.outq;
+    session.outq = [];
+    this.outbox.delete(session);
+    if (frames.length === 0 || socket.destroyed) return;
+    this.framesOut += frames.length;
+    if (this.config.lockStep) {
+      // The baseline: every message is its own write.
+      for (const f of frames) {
+        socket.write(f);
+        this.writes++;
+        this.bytesOut += f.length;
+      }
+    } else if (frames.length === 1) {
+      socket.write(frames[0]!);
+      this.writes++;
+      this.bytesOut += frames[0]!.length;
+    } else {
+      socket.cork();
+      for (const f of frames) {
+        socket.write(f);
+        this.bytesOut += f.length;
+      }
+      socket.uncork();
+      this.writes++;
+    }
+    if (socket.writableLength > this.config.maxQueuedBytes) session.drop(`not reading: ${socket.writableLength} bytes queued`);
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.coalesceTimer) {
+      clearTimeout(this.coalesceTimer);
+      this.coalesceTimer = null;
+    }
+    for (const session of [...this.outbox]) this.flushSession(session);
+    if (this.events.length > 0) {
+      const events = this.events;
+      this.events = [];
+      this.post(events);
+    }
+  }
+
+  handle(commands: readonly ShardCommand[]): void {
+    for (const c of commands) this.command(c);
+    this.flush();
+  }
+
+  private command(c: ShardCommand): void {
+    switch (c.k) {
+      case 'poll': {
+        const template = this.pollTemplate;
+        const frame = (seq: number): Buffer => {
+          const b = Buffer.allocUnsafe(template.length);
+          template.copy(b);
+          b.writeUInt32BE(seq, 4);
+          return b;
+        };
+        this.cycle = c.cycle;
+        this.awaitingReplies = this.sessions.size;
+        for (const s of [...this.sessions.values()]) s.poll(c.cycle, frame);
+        return;
+      }
+      case 'throttle': {
+        const s = this.sessions.get(c.gatewayId);
+        if (!s) {
+          this.emit({ k: 'throttleAck', gatewayId: c.gatewayId, reqId: c.reqId, ok: false, iopsLimit: 0, mbpsLimit: 0, reason: `gateway ${c.gatewayId} is not connected to this shard` });
+          return;
+        }
+        s.request((seq) => encodeFrame(seq, { type: 'throttle', host: c.host, lun: c.lun, iopsLimit: c.iopsLimit, mbpsLimit: c.mbpsLimit }), { kind: 'throttle', reqId: c.reqId });
+        return;
+      }
+      case 'config': {
+        const s = this.sessions.get(c.gatewayId);
+        if (!s) {
+          this.emit({ k: 'configAck', gatewayId: c.gatewayId, reqId: c.reqId, ok: false, reason: `gateway ${c.gatewayId} is not connected to this shard` });
+          return;
+        }
+        s.request((seq) => encodeFrame(seq, { type: 'config', settings: c.settings }), { kind: 'config', reqId: c.reqId });
+        return;
+      }
+      case 'dial':
+        this.dials.set(c.gatewayId, { host: c.host, port: c.port, backoffMs: BACKOFF_MIN_MS, timer: null, session: null });
+        this.dial(c.gatewayId);
+        return;
+      case 'disconnect':
+        this.sessions.get(c.gatewayId)?.drop(c.reason, false);
+        return;
+      case 'stop':
+        this.stop();
+        return;
+    }
+  }
+
+  /** Dial-out: connect, and on loss reconnect with doubling, jittered backoff. */
+  private dial(gatewayId: string): void {
+    const d = this.dials.get(gatewayId);
+    if (!d || this.stopped) return;
+    const t = this.config.tls;
+    const socket = t ? tls.connect({ host: d.host, port: d.port, ca: t.ca, servername: net.isIP(d.host) ? undefined : d.host }) : net.connect({ host: d.host, port: d.port });
+    const session = new Session(socket, this, gatewayId);
+    d.session = session;
+    socket.once('close', () => {
+      if (this.stopped || d.session !== session) return;
+      const delay = d.backoffMs * (0.5 + Math.random() * 0.5);
+      d.backoffMs = Math.min(BACKOFF_MAX_MS, d.backoffMs * 2);
+      d.timer = setTimeout(() => {
+        d.timer = null;
+        this.dial(gatewayId);
+      }, delay);
+    });
+  }
+
+  counters(): ShardEvent {
+    return { k: 'counters', framesIn: this.framesIn, framesOut: this.framesOut, writes: this.writes, bytesOut: this.bytesOut };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const d of this.dials.values()) if (d.timer) clearTimeout(d.timer);
+    if (this.coalesceTimer) clearTimeout(this.coalesceTimer);
+    for (const s of [...this.sessions.values()]) s.close();
+    for (const d of this.dials.values()) d.session?.close();
+  }
+}

@@ -1,0 +1,72 @@
+import os from 'node:os';
+import { runBatchingBench, type BatchingResult } from './batching-bench.js';
+import type { DaemonArch } from './daemon.js';
+import { delayCurves, deriveDelayParams, type DelayPoint, type DerivedDelayParams } from './delay-model.js';
+import { runMessagingBench, type MessagingBenchRow, type MessagingProgress } from './messaging-bench.js';
+import { measureMessageCost, recommendShards, type MessageCost, type ShardRecommendation } from './sizing.js';
+
+export interface MessagingStudyRequest {
+  gateways: number[];
+  archs: DaemonArch[];
+  intervalMs?: number;
+  cycles?: number;
+  serviceUs?: number;
+  shards?: number;
+  maxAgents?: number;
+  registerStallMs?: number;
+  /** Also run the batching benchmark (a few seconds), which supplies t1 to the model. */
+  batching?: boolean;
+}
+
+export interface MessagingStudyResult {
+  request: MessagingStudyRequest;
+  measuredAt: string;
+  cores: number;
+  /** One row per architecture and gateway count: what the charts plot. */
+  rows: MessagingBenchRow[];
+  batching: BatchingResult | null;
+  messageCost: MessageCost;
+  /** The delay model with parameters from these measurements, and its curves over the gateway counts. */
+  model: DerivedDelayParams & { curves: DelayPoint[] };
+  /** Shard count per gateway count: the document's formula and the measured rule. */
+  sizing: ShardRecommendation[];
+}
+
+/**
+ * The Messaging view's one call: measure both architectures at the chosen gateway counts, then
+ * fit the delay model and the sizing rules to what was measured. Progress is reported per poll
+ * cycle; an abort returns what was measured so far.
+ */
+export async function runMessagingStudy(
+  request: MessagingStudyRequest,
+  hooks: { onProgress?: (p: MessagingProgress) => void; signal?: AbortSignal } = {},
+): Promise<MessagingStudyResult> {
+  const cores = os.availableParallelism();
+  const intervalMs = request.intervalMs ?? 1000;
+  const serviceUs = request.serviceUs ?? 0;
+  const messageCost = measureMessageCost();
+  const rows = await runMessagingBench({ ...request, onProgress: hooks.onProgress, signal: hooks.signal });
+  let batching: BatchingResult | null = null;
+  if (request.batching && !hooks.signal?.aborted) {
+    hooks.onProgress?.({ done: 0, total: 1, label: 'batching benchmark' });
+    batching = await runBatchingBench({ maxSecondsPerMode: 2 });
+  }
+  const single = batching?.rows.find((r) => r.mode === 'one-write-per-message');
+  const derived = deriveDelayParams(rows, { serviceUs, cores, t1Us: single?.usPerMessage });
+  const curveAt = [...new Set([1, ...request.gateways])].sort((a, b) => a - b);
+  const pairRows = rows.filter((r) => r.arch === 'pair' && r.error === null && r.cycles > 0);
+  const perGatewayUs = pairRows.length > 0 ? pairRows[pairRows.length - 1]!.cpuUsPerGatewayCycle : messageCost.meanUs;
+  const sizing = [...new Set(request.gateways)].sort((a, b) => a - b).map((n) =>
+    recommendShards({ gateways: n, perGatewayUs, ptmaxUs: messageCost.maxUs, intervalMs, deadlineMs: intervalMs / 2, cores }),
+  );
+  return {
+    request,
+    measuredAt: new Date().toISOString(),
+    cores,
+    rows,
+    batching,
+    messageCost,
+    model: { ...derived, curves: delayCurves(derived.params, curveAt) },
+    sizing,
+  };
+}

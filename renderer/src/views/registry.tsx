@@ -1,0 +1,36 @@
+import type { ReactNode } from 'react';
+import type { EngineInfo } from '../../../engine/host/contract.js';
+import type { Workspace } from '../../../engine/workspace/schema.js';
+import type { EngineConnection } from '../engine/connection.js';
+import type { WorkspaceStore } from '../state/workspace-store.js';
+import { EngineView } from './EngineView.js';
+import { OverviewView } from './OverviewView.js';
+import { WhatIfView } from './whatif/WhatIfView.js';
+
+export interface ViewContext {
+  connection: EngineConnection;
+  store: WorkspaceStore;
+  workspace: Workspace | null;
+  info: EngineInfo | null;
+  openPath(path: string): void;
+}
+
+export interface ViewDefinition {
+  id: string;
+  title: string;
+  /** Study views edit the open workspace; tools work without one. */
+  section: 'study' | 'tools';
+  render(ctx: ViewContext & { workspace: Workspace }): ReactNode;
+  renderTool?(ctx: ViewContext): ReactNode;
+}
+
+/** Every view the workbench shows. A feature adds its view here, one entry. */
+export const VIEWS: ViewDefinition[] = [
+  { id: 'overview', title: 'Study', section: 'study', render: (c) => <OverviewView workspace={c.workspace} store={c.store} /> },
+  { id: 'whatif', title: 'What-if', section: 'study', render: (c) => <WhatIfView workspace={c.workspace} store={c.store} connection={c.connection} version={c.info?.version ?? 'unknown'} /> },
+  { id: 'engine', title: 'Engine', section: 'tools', render: (c) => <EngineView connection={c.connection} info={c.info} onOpen={c.openPath} />, renderTool: (c) => <EngineView connection={c.connection} info={c.info} onOpen={c.openPath} /> },
+];
+
+export function viewById(id: string): ViewDefinition | undefined {
+  return VIEWS.find((v) => v.id === id);
+}

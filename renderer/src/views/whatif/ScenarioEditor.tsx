@@ -1,0 +1,76 @@
+import type { Scenario, ThreadSpec } from '../../../../engine/smp/scenario-schema.js';
+import { NumberField } from './NumberField.js';
+
+/** The scenario form: machine, threads, and AutoPilot's tunables (every one the document names). */
+export function ScenarioEditor({ scenario, onChange }: { scenario: Scenario; onChange: (s: Scenario) => void }) {
+  const ap = scenario.autopilot ?? {};
+  const setAp = (patch: Partial<NonNullable<Scenario['autopilot']>>): void => onChange({ ...scenario, autopilot: { ...ap, ...patch } });
+  const threads = scenario.threads ?? [];
+  const setThread = (i: number, patch: Partial<ThreadSpec>): void =>
+    onChange({ ...scenario, threads: threads.map((t, k) => (k === i ? { ...t, ...patch } : t)) });
+  const set = <K extends keyof Scenario>(key: K, value: Scenario[K] | undefined): void => {
+    const next = { ...scenario };
+    if (value === undefined) delete next[key]; else next[key] = value;
+    onChange(next);
+  };
+  return (
+    <div className="scenario-editor" data-testid="scenario-editor">
+      <div className="field-row">
+        <label className="field compact wide-field">
+          <span>Name</span>
+          <input value={scenario.name ?? ''} onChange={(e) => set('name', e.target.value || undefined)} data-testid="scenario-name" />
+        </label>
+        <NumberField label="CPUs" integer value={scenario.cpus} min={1} max={1024} onChange={(v) => v !== undefined && set('cpus', v)} testId="scenario-cpus" />
+        <NumberField label="Bus bandwidth (×)" value={scenario.busBandwidth} min={0.001} max={1000} optional onChange={(v) => set('busBandwidth', v)} hint="Relative to the reference bus of the analytic model (1 = Table 2's machine)." />
+        <NumberField label="Background I/O" percent value={scenario.ioLoad} min={0} max={1} optional onChange={(v) => set('ioLoad', v)} />
+        <NumberField label="Time slice" value={scenario.timeSlice} min={0.001} optional onChange={(v) => set('timeSlice', v)} />
+        <NumberField label="Seed" integer value={scenario.seed} min={0} max={4294967295} optional onChange={(v) => set('seed', v)} />
+        <NumberField label="Monitor noise" percent value={scenario.monitorNoise} min={0} max={1} optional onChange={(v) => set('monitorNoise', v)} hint="Relative error of the bus monitor's per-slice reading." />
+      </div>
+      <h3>Threads</h3>
+      {scenario.generate && <p className="muted">This scenario also generates {scenario.generate.count} threads (bus demand {scenario.generate.busDemand.join('–')}); edit its file to change that.</p>}
+      <table className="grid edit-grid" data-testid="thread-table">
+        <thead><tr><th>Name</th><th>Copies</th><th>Bus demand (%)</th><th>Work</th><th>Priority</th><th>I/O-bound</th><th /></tr></thead>
+        <tbody>
+          {threads.map((t, i) => (
+            <tr key={i}>
+              <td><input aria-label="Thread name" value={t.name ?? ''} onChange={(e) => setThread(i, { name: e.target.value || undefined })} /></td>
+              <td><CellNumber value={t.count ?? 1} integer min={1} max={10_000} onChange={(v) => setThread(i, { count: v })} /></td>
+              <td>{t.phases ? <span className="muted">{t.phases.length} phases</span> : <CellNumber value={(t.busDemand ?? 0) * 100} min={0} max={100} onChange={(v) => setThread(i, { busDemand: v / 100 })} />}</td>
+              <td>{t.phases ? <span className="muted">{t.phases.reduce((a, p) => a + p.work, 0)}</span> : <CellNumber value={t.work ?? 1} min={0.001} onChange={(v) => setThread(i, { work: v })} />}</td>
+              <td><CellNumber value={t.priority ?? 0} integer min={0} max={255} onChange={(v) => setThread(i, { priority: v })} /></td>
+              <td><input type="checkbox" aria-label="I/O-bound" checked={t.ioBound ?? false} onChange={(e) => setThread(i, { ioBound: e.target.checked || undefined })} /></td>
+              <td><button className="quiet" aria-label="Remove thread" onClick={() => onChange({ ...scenario, threads: threads.filter((_, k) => k !== i) })}>×</button></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <button onClick={() => onChange({ ...scenario, threads: [...threads, { name: `t${threads.length + 1}`, busDemand: 0.2, work: 200 }] })} data-testid="add-thread">Add thread</button>
+      <h3>AutoPilot</h3>
+      <div className="field-row">
+        <NumberField label="Saturation threshold" percent value={ap.threshold} min={0.01} max={2} optional onChange={(v) => setAp({ threshold: v })} testId="ap-threshold" hint="AutoPilot keeps the bus commitment below this." />
+        <NumberField label="Load adjustment rate" percent value={ap.adjustRate} min={0} max={1} optional onChange={(v) => setAp({ adjustRate: v })} hint="How fast a thread's measured bus load moves its estimate." />
+        <NumberField label="Reserved for I/O" percent value={ap.ioReserve} min={0} max={1} optional onChange={(v) => setAp({ ioReserve: v })} hint="Bandwidth held back for I/O-bound threads." />
+        <NumberField label="Starvation bound" integer value={ap.starvationBound} min={0} max={1_000_000} optional onChange={(v) => setAp({ starvationBound: v })} hint="Times a ready thread may be passed over before it goes first." />
+        <label className="field compact checkbox">
+          <span>When nothing fits</span>
+          <select value={(ap.idleWhenNoFit ?? true) ? 'idle' : 'best'} onChange={(e) => setAp({ idleWhenNoFit: e.target.value === 'idle' })}>
+            <option value="idle">idle the CPU</option>
+            <option value="best">run the best candidate</option>
+          </select>
+        </label>
+      </div>
+    </div>
+  );
+}
+
+function CellNumber({ value, onChange, min, max, integer }: { value: number; onChange: (v: number) => void; min?: number; max?: number; integer?: boolean }) {
+  return (
+    <input className="cell-number" type="number" value={Number(value.toPrecision(8))} min={min} max={max} step={integer ? 1 : 'any'}
+      onChange={(e) => {
+        const n = Number(e.target.value);
+        if (e.target.value === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || (min !== undefined && n < min) || (max !== undefined && n > max)) return;
+        onChange(n);
+      }} />
+  );
+}
