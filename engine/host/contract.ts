@@ -3,6 +3,7 @@ import type { Workspace } from '../workspace/schema.js';
 import { ScenarioSchema } from '../smp/scenario-schema.js';
 import type { AnalyticRow, ScenarioResult, SweepRow, Scenario } from '../smp/index.js';
 import type { UslFit } from '../analysis/index.js';
+import type { MessagingStudyResult } from '../pmdaemon/index.js';
 
 /**
  * The one contract between the renderer and the engine. Params have schemas because they cross
@@ -65,7 +66,22 @@ export const SweepAxisSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const MessagingRequestSchema = Type.Object(
+  {
+    gateways: Type.Array(Type.Integer({ minimum: 1, maximum: 20_000 }), { minItems: 1, maxItems: 16 }),
+    archs: Type.Array(Type.Union([Type.Literal('pair'), Type.Literal('per-agent')]), { minItems: 1, maxItems: 2 }),
+    intervalMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 60_000 })),
+    cycles: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    serviceUs: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+    shards: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+    maxAgents: Type.Optional(Type.Integer({ minimum: 1, maximum: 4000 })),
+    batching: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
 export const streamParams = {
+  'messaging.run': MessagingRequestSchema,
   'smp.sweep': Type.Object(
     { base: ScenarioSchema, axes: Type.Array(SweepAxisSchema, { minItems: 1, maxItems: 8 }), workers: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })) },
     { additionalProperties: false },
@@ -131,6 +147,7 @@ export interface MethodResults {
 export interface StreamTypes {
   'workspace.scan': { progress: ScanProgress; result: ScanResult };
   'smp.sweep': { progress: SweepProgressUpdate; result: SweepResult };
+  'messaging.run': { progress: { done: number; total: number; label: string }; result: MessagingStudyResult };
 }
 
 /** Events the engine pushes without being asked. */

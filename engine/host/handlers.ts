@@ -8,6 +8,7 @@ import {
 import type { FileEntry, FileListing, SampleEntry, ScanFinding } from './contract.js';
 import type { MethodHandlers, StreamHandlers } from './service.js';
 import { RecentWorkspaces } from './recent.js';
+import { messagingStreamHandlers } from './messaging-handlers.js';
 import { smpMethodHandlers, smpStreamHandlers } from './smp-handlers.js';
 import { RpcError } from './wire.js';
 
@@ -88,6 +89,7 @@ export function createStreamHandlers(): StreamHandlers {
       return { dir: root, findings, scanned };
     },
     ...smpStreamHandlers(),
+    ...messagingStreamHandlers(),
   };
 }
 

@@ -58,6 +58,47 @@ export const SmpSectionSchema = Type.Object({
 
 export type SmpSection = Static<typeof SmpSectionSchema>;
 
+const Num = Type.Number();
+const MessagingRowSchema = Type.Object({
+  arch: Type.Union([Type.Literal('pair'), Type.Literal('per-agent')]),
+  gateways: Num, threads: Num, osThreads: Num, registered: Num, cycles: Num,
+  cycleP50Ms: Num, cycleP99Ms: Num, missed: Num, late: Num, messagesPerSecond: Num,
+  cpuMs: Num, cpuUsPerGatewayCycle: Num, rssMb: Num, contextSwitches: Num, fleetCpuMs: Num,
+  error: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** A measured messaging study, as the Messaging view saved it (measurements cannot be re-run identically). */
+export const MessagingStudySchema = Type.Object({
+  request: Type.Object({
+    gateways: Type.Array(Num), archs: Type.Array(Type.Union([Type.Literal('pair'), Type.Literal('per-agent')])),
+    intervalMs: Type.Optional(Num), cycles: Type.Optional(Num), serviceUs: Type.Optional(Num), shards: Type.Optional(Num),
+    maxAgents: Type.Optional(Num), registerStallMs: Type.Optional(Num), batching: Type.Optional(Type.Boolean()),
+  }),
+  measuredAt: Stamp,
+  cores: Num,
+  rows: Type.Array(MessagingRowSchema, { maxItems: 1000 }),
+  batching: Type.Union([Type.Null(), Type.Object({
+    rows: Type.Array(Type.Object({ mode: Type.String(), burst: Num, bursts: Num, messages: Num, writeCalls: Num, seconds: Num, messagesPerSecond: Num, usPerMessage: Num })),
+    ratio: Num,
+  })]),
+  messageCost: Type.Object({ samples: Num, meanUs: Num, p99Us: Num, maxUs: Num }),
+  model: Type.Object({
+    params: Type.Object({ t1Us: Num, t2Us: Num, t3Us: Num, t4Us: Num, t5Us: Num, threadSwitchUs: Num, perGatewayUs: Num, shards: Num, cores: Num }),
+    sources: Type.Record(Type.String(), Type.String()),
+    curves: Type.Array(Type.Object({ gateways: Num, singleThreadSyncMs: Num, threadPerAgentMs: Num, threadPairMs: Num })),
+  }),
+  sizing: Type.Array(Type.Object({
+    gateways: Num, cores: Num, timeQuantumMs: Num, ptmaxUs: Num, perGatewayUs: Num,
+    documentFormula: Num, measuredRule: Num, measuredUnclamped: Num, recommended: Num, basis: Type.String(),
+  })),
+});
+
+export const MessagingSectionSchema = Type.Object({
+  studies: Type.Array(Type.Object({ id: Id, name: Title, result: MessagingStudySchema }, { additionalProperties: false }), { maxItems: 200 }),
+}, { additionalProperties: false, description: 'Measured thread-pair vs thread-per-agent studies (the Messaging view).' });
+
+export type MessagingSection = Static<typeof MessagingSectionSchema>;
+
 export const WorkspaceSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String({ description: 'Optional pointer to this JSON Schema, for editors.' })),
@@ -80,6 +121,7 @@ export const WorkspaceSchema = Type.Object(
       { default: [], description: 'Free-form planning notes kept with the study.' },
     ),
     smp: Type.Optional(SmpSectionSchema),
+    messaging: Type.Optional(MessagingSectionSchema),
   },
   {
     $id: 'https://headroom.invalid/schema/workspace.json',

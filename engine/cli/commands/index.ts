@@ -3,7 +3,6 @@ import { registerServe } from './serve.js';
 import { registerWorkspace } from './workspace.js';
 import { registerSmp } from './smp.js';
 import { registerFleet } from './fleet.js';
-import { registerSla } from './sla.js';
 
 /**
  * Every command of the one `headroom` CLI. Each feature adds its register function here,
@@ -14,5 +13,4 @@ export function registerCommands(program: Command): void {
   registerWorkspace(program);
   registerSmp(program);
   registerFleet(program);
-  registerSla(program);
 }

@@ -13,11 +13,11 @@ const baseLayout: Partial<Layout> = {
   paper_bgcolor: 'rgba(0,0,0,0)',
   plot_bgcolor: 'rgba(0,0,0,0)',
   font: { color: '#c9ced6', size: 12, family: 'system-ui, sans-serif' },
-  margin: { l: 60, r: 20, t: 80, b: 50 },
+  margin: { l: 60, r: 20, t: 44, b: 120 },
   xaxis: { gridcolor: '#34373d', zerolinecolor: '#4a4e55' },
   yaxis: { gridcolor: '#34373d', zerolinecolor: '#4a4e55' },
-  // Legend above the plot area, so it never collides with the x-axis title.
-  legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom' },
+  // Legend under the x-axis title, anchored by its top so long legends grow downwards.
+  legend: { orientation: 'h', x: 0, y: -0.28, yanchor: 'top' },
   colorway: ['#4c9aff', '#f2a541', '#4cc38a', '#e86a92', '#a98bff', '#58c4dd', '#d6d36a'],
 };
 
@@ -30,7 +30,7 @@ export interface ChartProps {
   testId?: string;
 }
 
-export function Chart({ data, layout, height = 340, testId }: ChartProps) {
+export function Chart({ data, layout, height = 400, testId }: ChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {

@@ -5,6 +5,7 @@ import type { EngineConnection } from '../engine/connection.js';
 import type { WorkspaceStore } from '../state/workspace-store.js';
 import { EngineView } from './EngineView.js';
 import { OverviewView } from './OverviewView.js';
+import { MessagingView } from './messaging/MessagingView.js';
 import { WhatIfView } from './whatif/WhatIfView.js';
 
 export interface ViewContext {
@@ -28,6 +29,7 @@ export interface ViewDefinition {
 export const VIEWS: ViewDefinition[] = [
   { id: 'overview', title: 'Study', section: 'study', render: (c) => <OverviewView workspace={c.workspace} store={c.store} /> },
   { id: 'whatif', title: 'What-if', section: 'study', render: (c) => <WhatIfView workspace={c.workspace} store={c.store} connection={c.connection} version={c.info?.version ?? 'unknown'} /> },
+  { id: 'messaging', title: 'Messaging', section: 'study', render: (c) => <MessagingView workspace={c.workspace} store={c.store} connection={c.connection} /> },
   { id: 'engine', title: 'Engine', section: 'tools', render: (c) => <EngineView connection={c.connection} info={c.info} onOpen={c.openPath} />, renderTool: (c) => <EngineView connection={c.connection} info={c.info} onOpen={c.openPath} /> },
 ];
 

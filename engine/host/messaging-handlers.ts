@@ -1,0 +1,41 @@
+import type { Static } from '@sinclair/typebox';
+import { runMessagingStudy, type MessagingStudyResult } from '../pmdaemon/index.js';
+import type { MessagingStudySchema } from '../workspace/index.js';
+import type { StreamHandlers } from './service.js';
+import { RpcError } from './wire.js';
+
+/**
+ * One measurement at a time: two studies side by side would share the two cores and measure
+ * each other, not the daemon.
+ */
+let busy = false;
+
+export function messagingStreamHandlers(): Pick<StreamHandlers, 'messaging.run'> {
+  return {
+    'messaging.run': async (params, ctx) => {
+      if (busy) throw new RpcError({ code: 'conflict', message: 'a messaging measurement is already running; cancel it or wait for it to finish' });
+      busy = true;
+      try {
+        const request = {
+          gateways: [...new Set(params.gateways)].sort((a, b) => a - b),
+          archs: [...new Set(params.archs)],
+          ...(params.intervalMs !== undefined ? { intervalMs: params.intervalMs } : {}),
+          ...(params.cycles !== undefined ? { cycles: params.cycles } : {}),
+          ...(params.serviceUs !== undefined ? { serviceUs: params.serviceUs } : {}),
+          ...(params.shards !== undefined ? { shards: params.shards } : {}),
+          ...(params.maxAgents !== undefined ? { maxAgents: params.maxAgents } : {}),
+          ...(params.batching !== undefined ? { batching: params.batching } : {}),
+        };
+        const result = await runMessagingStudy(request, { signal: ctx.signal, onProgress: (p) => ctx.progress(p) });
+        if (ctx.signal.aborted) throw new RpcError({ code: 'cancelled', message: 'measurement cancelled' });
+        return result;
+      } finally {
+        busy = false;
+      }
+    },
+  };
+}
+
+// A study the engine returns must be one the workspace can save: checked when compiling.
+type SavedStudy = Static<typeof MessagingStudySchema>;
+export const studiesAreSaveable: MessagingStudyResult extends SavedStudy ? true : never = true;
