@@ -206,7 +206,7 @@ describe('frame codec', () => {
 
   it('refuses a payload with trailing bytes and names the offset', () => {
     const poll = encodeFrame(1, { type: 'poll', intervalMs: 1000 });
-    const bad = concat([poll, Buffer.from([0])]);
+    const bad = Buffer.from(concat([poll, Buffer.from([0])]));
     bad.writeUInt32BE(5, 8);
     const { error } = decodeAll(bad);
     expect(error?.offset).toBe(FRAME_HEADER_BYTES + 4);

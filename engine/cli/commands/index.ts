@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { registerServe } from './serve.js';
 import { registerWorkspace } from './workspace.js';
 import { registerSmp } from './smp.js';
+import { registerGateway } from './gateway.js';
 import { registerFleet } from './fleet.js';
+import { registerSla } from './sla.js';
 
 /**
  * Every command of the one `headroom` CLI. Each feature adds its register function here,
@@ -12,5 +14,7 @@ export function registerCommands(program: Command): void {
   registerServe(program);
   registerWorkspace(program);
   registerSmp(program);
+  registerGateway(program);
   registerFleet(program);
+  registerSla(program);
 }

@@ -1,0 +1,167 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import { InvalidArgumentError, type Command } from 'commander';
+import { createLogger } from '../../runtime/index.js';
+import { benchCommand } from './bench.js';
+import { interruptSignal } from '../progress.js';
+import {
+  ControlAgent, NbdGateway, benchGateway, openExport, parseExportSpec, parseHostPort, parseHostRange, parseLimitSpec,
+  type ExportSpec, type HostRange, type IntervalStats, type LimitSpec, type LunDefinition,
+} from '../../gateway/index.js';
+import { formatRows, parseFormat, type OutputFormat, type Row } from '../output.js';
+
+interface GatewayCliOptions {
+  listen: { host: string; port: number };
+  export: ExportSpec[];
+  limit: LimitSpec[];
+  hostRange: HostRange[];
+  preferAddress: boolean;
+  statsInterval: number;
+  format: OutputFormat;
+  upstreamConnections: number;
+  server?: { host: string; port: number };
+  secretFile?: string;
+  gatewayId?: string;
+}
+
+function collect<T>(parse: (text: string) => T) {
+  return (text: string, previous: T[] | undefined): T[] => {
+    try {
+      return [...(previous ?? []), parse(text)];
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
+function positiveNumber(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0');
+  return n;
+}
+
+function hostPort(option: string) {
+  return (text: string): { host: string; port: number } => {
+    try { return parseHostPort(option, text); } catch (err) { throw new InvalidArgumentError((err as Error).message); }
+  };
+}
+
+/** One row per host and LUN, for --stats-interval output. */
+export function statsRows(stats: readonly IntervalStats[]): Row[] {
+  const r = (n: number): number => Math.round(n * 100) / 100;
+  return stats.map((s) => ({
+    kind: s.kind,
+    name: s.name,
+    seconds: r(s.seconds),
+    read_iops: r(s.readIops),
+    write_iops: r(s.writeIops),
+    read_mbps: r(s.readMBps),
+    write_mbps: r(s.writeMBps),
+    read_p50_us: s.readLatencyUs.p50,
+    read_p99_us: s.readLatencyUs.p99,
+    write_p50_us: s.writeLatencyUs.p50,
+    write_p99_us: s.writeLatencyUs.p99,
+    max_us: Math.max(s.readLatencyUs.max, s.writeLatencyUs.max),
+    qd_mean: r(s.queueDepthMean),
+    qd_max: s.queueDepthMax,
+    errors: s.errors,
+    throttled: s.throttled,
+  }));
+}
+
+export async function runGateway(opts: GatewayCliOptions): Promise<NbdGateway> {
+  const log = createLogger('gateway');
+  if (opts.export.length === 0) throw new Error('--export is required (NAME=file:PATH:SIZE or NAME=nbd://HOST:PORT[/EXPORT])');
+  if (opts.server && !opts.secretFile) throw new Error('--server needs --secret-file');
+  const luns: LunDefinition[] = [];
+  try {
+    for (const spec of opts.export) luns.push(await openExport(spec, opts.upstreamConnections));
+  } catch (err) {
+    await Promise.all(luns.map((l) => l.backend.close()));
+    throw err;
+  }
+  const gateway = new NbdGateway({
+    luns,
+    attribution: { ranges: opts.hostRange, prefer: opts.preferAddress ? 'address-range' : 'export-name' },
+    logger: log,
+    statsIntervalSeconds: opts.statsInterval,
+  });
+  for (const limit of opts.limit) {
+    const applied = gateway.setLimit(limit.target, limit.limits);
+    log.info({ target: applied.target, limits: applied.limits }, 'static limit');
+  }
+  if (opts.statsInterval > 0) {
+    let first = true;
+    gateway.on((event) => {
+      if (event.type !== 'stats') return;
+      if (opts.format === 'json') process.stdout.write(JSON.stringify({ stats: event.stats }) + '\n');
+      else {
+        const text = formatRows(statsRows(event.stats), opts.format);
+        process.stdout.write(opts.format === 'csv' && !first ? text.split('\n').slice(1).join('\n') : text);
+      }
+      first = false;
+    });
+  }
+  const address = await gateway.listen(opts.listen.host, opts.listen.port);
+  const url = `nbd://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  log.info({ url, exports: gateway.exports().map((e) => ({ name: e.name, size: e.size })) }, 'gateway listening');
+  process.stderr.write(`headroom gateway listening on ${url}\n`);
+  let agent: ControlAgent | null = null;
+  if (opts.server) {
+    let secret: string;
+    try {
+      secret = (await readFile(opts.secretFile!, 'utf8')).replace(/\r?\n$/, '');
+    } catch (err) {
+      await gateway.close();
+      throw new Error(`--secret-file ${opts.secretFile}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    if (secret === '') { await gateway.close(); throw new Error(`--secret-file ${opts.secretFile}: is empty`); }
+    agent = new ControlAgent({
+      server: opts.server, secret, gatewayId: opts.gatewayId ?? `${os.hostname()}:${address.port}`, gateway,
+      rollOnPoll: opts.statsInterval === 0, logger: log,
+    });
+    agent.start();
+  }
+  const stop = (): void => { void (agent?.stop() ?? Promise.resolve()).then(() => gateway.close()).then(() => process.exit(0)); };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return gateway;
+}
+
+export function registerGateway(program: Command): void {
+  benchCommand(program)
+    .command('gateway')
+    .description('fio 4k randrw at iodepth 16: straight to nbdkit memory vs through the gateway (stats and throttling on); IOPS, p99, ratio')
+    .option('--runtime <seconds>', 'seconds of each fio run', (t) => Math.max(1, Math.floor(positiveNumber(t))), 10)
+    .option('--iodepth <n>', 'fio iodepth', (t) => Math.max(1, Math.floor(positiveNumber(t))), 16)
+    .option('--upstream-connections <n>', 'gateway connections to nbdkit', (t) => Math.max(1, Math.floor(positiveNumber(t))), 2)
+    .option('--upstream-unix', 'gateway reaches nbdkit over a Unix socket (fio uses TCP either way)', false)
+    .option('--format <format>', 'table, json or csv', parseFormat, 'table' as OutputFormat)
+    .action(async (opts: { runtime: number; iodepth: number; upstreamConnections: number; upstreamUnix: boolean; format: OutputFormat }) => {
+      const result = await benchGateway({
+        runtimeSeconds: opts.runtime, iodepth: opts.iodepth, upstreamConnections: opts.upstreamConnections, upstreamUnix: opts.upstreamUnix,
+        log: (line) => process.stderr.write(`${line}\n`), signal: interruptSignal(),
+      });
+      if (opts.format === 'json') { process.stdout.write(JSON.stringify(result, null, 2) + '\n'); return; }
+      const row = (path: string, f: typeof result.direct): Row => ({
+        path, iops: Math.round(f.iops), read_iops: Math.round(f.readIops), write_iops: Math.round(f.writeIops),
+        read_p99_us: Math.round(f.readP99Us), write_p99_us: Math.round(f.writeP99Us), ratio: Math.round((f.iops / result.direct.iops) * 1000) / 1000,
+      });
+      process.stdout.write(formatRows([row('direct', result.direct), row('gateway', result.gateway)], opts.format));
+    });
+  program
+    .command('gateway')
+    .description('run the I/O performance gateway: an NBD server that measures and throttles every I/O per host and LUN')
+    .requiredOption('--listen <host:port>', 'address to listen on (port 0 picks a free one)', hostPort('--listen'))
+    .option('--export <spec>', 'a virtual LUN: NAME=file:PATH:SIZE[:ro], NAME=nbd://HOST:PORT[/EXPORT] or NAME=nbd+unix:///EXPORT?socket=PATH (repeatable)', collect(parseExportSpec), [])
+    .option('--limit <spec>', 'a static cap: HOST[/LUN]=iops:N,mbps:M, or */LUN=... for a whole LUN (repeatable)', collect(parseLimitSpec), [])
+    .option('--host-range <spec>', 'attribute clients from an address range to a host: HOST=CIDR (repeatable)', collect(parseHostRange), [])
+    .option('--prefer-address', 'when a client both names HOST/LUN and falls in a --host-range, trust the range', false)
+    .option('--stats-interval <seconds>', 'print per-host and per-LUN statistics every so many seconds (0: off)', positiveNumber, 0)
+    .option('--format <format>', 'statistics output: table, json (one line per interval) or csv', parseFormat, 'table' as OutputFormat)
+    .option('--upstream-connections <n>', 'connections to each nbd:// upstream', (t) => Math.max(1, Math.floor(positiveNumber(t))), 2)
+    .option('--server <host:port>', 'SLA server (PMDaemon) to report to and take throttle requests from', hostPort('--server'))
+    .option('--secret-file <file>', 'shared secret for authenticating to --server')
+    .option('--gateway-id <id>', 'this gateway\'s id towards the SLA server')
+    .action(async (opts: GatewayCliOptions) => { await runGateway(opts); });
+}

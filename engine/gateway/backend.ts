@@ -1,0 +1,31 @@
+/**
+ * One I/O handed to a backend. The gateway pools these objects per connection,
+ * so backends must call `complete` exactly once and keep no reference afterwards.
+ */
+export interface BackendIo {
+  readonly type: number;
+  readonly flags: number;
+  readonly offset: number;
+  readonly length: number;
+  /** Write data; null for other commands. */
+  readonly payload: Buffer | null;
+  /** `errno` is an NBD error value (0 for success); `data` is the read result. */
+  complete(errno: number, data: Buffer | null): void;
+}
+
+export type BackendHealth = { readonly state: 'up' } | { readonly state: 'down'; readonly reason: string };
+
+/** Storage behind a virtual LUN: a local file or an upstream NBD server. */
+export interface BlockBackend {
+  /** `file:PATH` or `nbd://HOST:PORT/EXPORT`, for logs and alerts. */
+  readonly location: string;
+  readonly size: number;
+  /** NBD transmission flags describing what this backend supports (READ_ONLY, SEND_FLUSH, ...). */
+  readonly transmissionFlags: number;
+  /** Largest read or write the backend accepts in one request. */
+  readonly maxPayload: number;
+  submit(io: BackendIo): void;
+  /** Called when the backend fails or recovers (the control agent turns failures into alerts). */
+  onHealth(listener: (health: BackendHealth) => void): void;
+  close(): Promise<void>;
+}

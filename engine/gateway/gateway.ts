@@ -1,0 +1,502 @@
+import net from 'node:net';
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../runtime/index.js';
+import type { BackendHealth, BackendIo, BlockBackend } from './backend.js';
+import { HandshakeSession, type ExportCatalog, type ExportDescription } from './handshake.js';
+import { RequestParser, type RequestSink } from './request-parser.js';
+import { OutputBatcher } from './output-batcher.js';
+import { compileAttributionRule, splitExportName, type Attribution, type AttributionRule, type CompiledRule } from './attribution.js';
+import { EntityStats, type IntervalStats } from './stats.js';
+import { ThrottleGate, realClock, type ThrottleClock, type ThrottleLimits } from './throttle.js';
+import {
+  CMD_DISC, CMD_FLUSH, CMD_READ, CMD_TRIM, CMD_WRITE, CMD_WRITE_ZEROES, DEFAULT_MAX_PAYLOAD,
+  EINVAL, ENOSPC, EPERM, FLAG_READ_ONLY, SIMPLE_REPLY_MAGIC, commandName,
+} from './nbd-constants.js';
+
+export interface LunDefinition {
+  /** The export name clients use (also the LUN part of HOST/LUN). No slash. */
+  readonly name: string;
+  readonly description?: string;
+  readonly backend: BlockBackend;
+  readonly readOnly?: boolean;
+}
+
+export interface GatewayOptions {
+  readonly luns: readonly LunDefinition[];
+  readonly attribution?: AttributionRule;
+  readonly maxPayload?: number;
+  readonly logger?: Logger;
+  readonly clock?: ThrottleClock;
+  /** Length of a statistics interval; 0 disables the automatic roll (call `rollStats`). */
+  readonly statsIntervalSeconds?: number;
+}
+
+/** Whose I/O a limit caps: a host, a LUN (all hosts), or one host's I/O on one LUN. */
+export interface ThrottleTarget {
+  readonly host?: string;
+  readonly lun?: string;
+}
+
+export interface AppliedLimit {
+  readonly target: ThrottleTarget;
+  readonly limits: ThrottleLimits;
+}
+
+export type GatewayEvent =
+  | { readonly type: 'connection-opened'; readonly id: number; readonly remote: string; readonly attribution: Attribution; readonly lun: string }
+  | { readonly type: 'connection-closed'; readonly id: number; readonly reason: string }
+  | { readonly type: 'protocol-error'; readonly id: number; readonly remote: string; readonly reason: string }
+  | { readonly type: 'backend-health'; readonly lun: string; readonly location: string; readonly health: BackendHealth }
+  | { readonly type: 'stats'; readonly stats: readonly IntervalStats[] };
+
+type Gate = ThrottleGate<GatewayIo>;
+
+interface LunState {
+  readonly definition: LunDefinition;
+  readonly description: ExportDescription;
+  readonly stats: EntityStats;
+  readonly gate: Gate;
+  health: BackendHealth;
+}
+
+interface HostState {
+  readonly name: string;
+  readonly stats: EntityStats;
+  readonly gate: Gate;
+}
+
+/** Stop reading from a client with this many requests inside the gateway. */
+const MAX_IN_FLIGHT_PER_CONNECTION = 1024;
+/** Stop reading from a client that does not read its replies. */
+const MAX_UNSENT_REPLY_BYTES = 16 * 1024 * 1024;
+
+function nowPair(): { wall: number; mono: number } {
+  return { wall: Date.now(), mono: performance.now() };
+}
+
+/**
+ * The I/O performance gateway: an NBD server whose exports are virtual LUNs, which
+ * attributes each connection to an application host, measures every I/O per host and
+ * per LUN, and holds I/O at token-bucket throttles.
+ */
+export class NbdGateway {
+  private readonly lunsByName = new Map<string, LunState>();
+  private readonly hostsByName = new Map<string, HostState>();
+  private readonly pairGates = new Map<string, Gate>();
+  private readonly pairStats = new Map<string, EntityStats>();
+  private readonly appliedLimits = new Map<string, AppliedLimit>();
+  private readonly connections = new Set<ClientConnection>();
+  private readonly events = new EventEmitter();
+  private readonly rule: CompiledRule;
+  private readonly clock: ThrottleClock;
+  readonly maxPayload: number;
+  private server: net.Server | null = null;
+  private statsTimer: NodeJS.Timeout | null = null;
+  private latest: readonly IntervalStats[] = [];
+  private nextConnectionId = 1;
+  /** Every host, LUN and pair shares the interval boundaries, even one first seen mid-interval. */
+  private intervalStart = nowPair();
+  private readonly releaseIo = (io: GatewayIo): void => io.connection.advance(io);
+  readonly catalog: ExportCatalog;
+
+  constructor(private readonly options: GatewayOptions) {
+    if (options.luns.length === 0) throw new Error('a gateway needs at least one export');
+    this.clock = options.clock ?? realClock;
+    this.rule = compileAttributionRule(options.attribution ?? { ranges: [] });
+    this.maxPayload = Math.min(options.maxPayload ?? DEFAULT_MAX_PAYLOAD, ...options.luns.map((l) => l.backend.maxPayload));
+    for (const definition of options.luns) {
+      if (definition.name.includes('/')) throw new Error(`export ${definition.name}: a LUN name cannot contain "/" (it separates HOST/LUN)`);
+      if (this.lunsByName.has(definition.name)) throw new Error(`export ${definition.name}: defined twice`);
+      const flags = definition.backend.transmissionFlags | (definition.readOnly ? FLAG_READ_ONLY : 0);
+      const lun: LunState = {
+        definition,
+        description: { name: definition.name, description: definition.description ?? definition.backend.location, size: definition.backend.size, transmissionFlags: flags },
+        stats: new EntityStats('lun', '', definition.name, this.intervalStart),
+        gate: new ThrottleGate<GatewayIo>(this.releaseIo, this.clock),
+        health: { state: 'up' },
+      };
+      this.lunsByName.set(definition.name, lun);
+      definition.backend.onHealth((health) => {
+        lun.health = health;
+        this.emit({ type: 'backend-health', lun: definition.name, location: definition.backend.location, health });
+      });
+    }
+    const luns = [...this.lunsByName.values()];
+    this.catalog = {
+      find: (requested) => this.findLun(requested)?.description,
+      list: () => luns.map((l) => l.description),
+    };
+    const seconds = options.statsIntervalSeconds ?? 0;
+    if (seconds > 0) {
+      this.statsTimer = setInterval(() => this.rollStats(), seconds * 1000);
+      this.statsTimer.unref();
+    }
+  }
+
+  on(listener: (event: GatewayEvent) => void): () => void {
+    this.events.on('event', listener);
+    return () => this.events.off('event', listener);
+  }
+
+  async listen(host: string, port: number): Promise<net.AddressInfo> {
+    const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => { server.off('error', reject); resolve(); });
+    });
+    return server.address() as net.AddressInfo;
+  }
+
+  /** Exports as clients see them. */
+  exports(): readonly ExportDescription[] {
+    return this.catalog.list();
+  }
+
+  hosts(): readonly string[] {
+    return [...this.hostsByName.keys()];
+  }
+
+  lunHealth(): readonly { lun: string; location: string; health: BackendHealth }[] {
+    return [...this.lunsByName.values()].map((l) => ({ lun: l.definition.name, location: l.definition.backend.location, health: l.health }));
+  }
+
+  /** Set (or, with empty limits, lift) a cap; queued I/O sees the new rate at once. */
+  setLimit(target: ThrottleTarget, limits: ThrottleLimits): AppliedLimit {
+    const gate = this.gateFor(target);
+    gate.setLimits(limits);
+    const applied: AppliedLimit = { target: { ...target }, limits: gate.limits };
+    const key = targetKey(target);
+    if (gate.limited) this.appliedLimits.set(key, applied);
+    else this.appliedLimits.delete(key);
+    return applied;
+  }
+
+  limits(): readonly AppliedLimit[] {
+    return [...this.appliedLimits.values()];
+  }
+
+  /** Close the current interval of every host, LUN and host/LUN pair and return its figures. */
+  rollStats(): readonly IntervalStats[] {
+    const now = nowPair();
+    this.intervalStart = now;
+    for (const pair of this.pairStats.values()) {
+      this.hostState(pair.host).stats.absorb(pair);
+      this.lunsByName.get(pair.lun)?.stats.absorb(pair);
+    }
+    const stats = [
+      ...[...this.hostsByName.values()].map((h) => h.stats.take(now)),
+      ...[...this.lunsByName.values()].map((l) => l.stats.take(now)),
+      ...[...this.pairStats.values()].map((p) => p.take(now)),
+    ];
+    this.latest = stats;
+    this.emit({ type: 'stats', stats });
+    return stats;
+  }
+
+  /** The last closed interval (what a poll answers with). */
+  latestStats(): readonly IntervalStats[] {
+    return this.latest;
+  }
+
+  async close(): Promise<void> {
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    const server = this.server;
+    this.server = null;
+    for (const c of this.connections) c.destroy('gateway shutting down');
+    for (const l of this.lunsByName.values()) l.gate.drain();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all(this.options.luns.map((l) => l.backend.close()));
+  }
+
+  // ---- used by connections ----
+
+  findLun(requested: string): LunState | undefined {
+    const { lun } = splitExportName(requested);
+    if (lun === '') return this.lunsByName.values().next().value;
+    return this.lunsByName.get(lun);
+  }
+
+  hostState(name: string): HostState {
+    let host = this.hostsByName.get(name);
+    if (!host) {
+      host = { name, stats: new EntityStats('host', name, '', this.intervalStart), gate: new ThrottleGate<GatewayIo>(this.releaseIo, this.clock) };
+      this.hostsByName.set(name, host);
+    }
+    return host;
+  }
+
+  pairStatsFor(host: string, lun: string): EntityStats {
+    const key = `${host}/${lun}`;
+    let stats = this.pairStats.get(key);
+    if (!stats) {
+      stats = new EntityStats('pair', host, lun, this.intervalStart);
+      this.pairStats.set(key, stats);
+    }
+    return stats;
+  }
+
+  pairGate(host: string, lun: string): Gate {
+    const key = `${host}/${lun}`;
+    let gate = this.pairGates.get(key);
+    if (!gate) {
+      gate = new ThrottleGate<GatewayIo>(this.releaseIo, this.clock);
+      this.pairGates.set(key, gate);
+    }
+    return gate;
+  }
+
+  attribute(requested: string, remote: string): Attribution {
+    return this.rule.attribute(requested, remote);
+  }
+
+  emit(event: GatewayEvent): void {
+    if (event.type === 'protocol-error') this.options.logger?.warn({ connection: event.id, remote: event.remote }, event.reason);
+    else if (event.type === 'backend-health') {
+      if (event.health.state === 'down') this.options.logger?.error({ lun: event.lun, location: event.location }, `backend down: ${event.health.reason}`);
+      else this.options.logger?.info({ lun: event.lun, location: event.location }, 'backend up');
+    } else if (event.type === 'connection-opened') {
+      this.options.logger?.info({ connection: event.id, remote: event.remote, host: event.attribution.host, lun: event.lun, via: event.attribution.via }, 'client connected');
+    } else if (event.type === 'connection-closed') {
+      this.options.logger?.info({ connection: event.id }, `client disconnected: ${event.reason}`);
+    }
+    this.events.emit('event', event);
+  }
+
+  forget(connection: ClientConnection): void {
+    this.connections.delete(connection);
+  }
+
+  private gateFor(target: ThrottleTarget): Gate {
+    if (target.lun !== undefined && !this.lunsByName.has(target.lun)) throw new Error(`limit on LUN "${target.lun}": no such export`);
+    if (target.host !== undefined && target.lun !== undefined) return this.pairGate(target.host, target.lun);
+    if (target.host !== undefined) return this.hostState(target.host).gate;
+    if (target.lun !== undefined) return this.lunsByName.get(target.lun)!.gate;
+    throw new Error('a limit names a host, a LUN, or both');
+  }
+
+  private accept(socket: net.Socket): void {
+    const connection = new ClientConnection(this, socket, this.nextConnectionId++);
+    this.connections.add(connection);
+  }
+}
+
+function targetKey(target: ThrottleTarget): string {
+  return `${target.host ?? '*'}/${target.lun ?? '*'}`;
+}
+
+/** One request inside the gateway; pooled per connection. */
+class GatewayIo implements BackendIo {
+  type = 0;
+  flags = 0;
+  offset = 0;
+  length = 0;
+  payload: Buffer | null = null;
+  cookieHi = 0;
+  cookieLo = 0;
+  startedAt = 0;
+  stage = 0;
+  throttleBytes = 0;
+  waited = false;
+
+  constructor(readonly connection: ClientConnection) {}
+
+  complete(errno: number, data: Buffer | null): void {
+    this.connection.finish(this, errno, data);
+  }
+}
+
+class ClientConnection implements RequestSink {
+  private handshake: HandshakeSession | null;
+  private parser: RequestParser | null = null;
+  private readonly out: OutputBatcher;
+  private lun: LunState | null = null;
+  private host: HostState | null = null;
+  private pair: EntityStats | null = null;
+  private gates: Gate[] = [];
+  private readonly pool: GatewayIo[] = [];
+  private inFlight = 0;
+  private closed = false;
+  private disconnecting = false;
+  private pausedForInFlight = false;
+  private readonly remote: string;
+
+  constructor(private readonly gateway: NbdGateway, private readonly socket: net.Socket, readonly id: number) {
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    socket.setNoDelay(true);
+    this.out = new OutputBatcher({
+      write: (bytes) => {
+        const ok = socket.write(bytes);
+        if (!ok && socket.writableLength > MAX_UNSENT_REPLY_BYTES) socket.pause();
+        return ok;
+      },
+    });
+    socket.on('drain', () => { if (!this.pausedForInFlight && !this.closed) socket.resume(); });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.destroy('socket error'));
+    socket.on('close', () => this.destroy('client closed the connection'));
+    this.handshake = new HandshakeSession(gateway.catalog, { maxPayload: gateway.maxPayload });
+    socket.write(this.handshake.greeting());
+  }
+
+  destroy(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.out.close();
+    this.socket.destroy();
+    this.gateway.forget(this);
+    this.gateway.emit({ type: 'connection-closed', id: this.id, reason });
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed || this.handshake === null && this.parser === null) return;
+    if (this.parser !== null) {
+      if (!this.disconnecting) this.parser.feed(chunk, this);
+      return;
+    }
+    const result = this.handshake!.feed(chunk);
+    for (const bytes of result.output) this.socket.write(bytes);
+    const step = result.step;
+    if (step.kind === 'negotiating') return;
+    if (step.kind === 'closed') {
+      if (!step.graceful) this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason: `handshake: ${step.reason}` });
+      // end(), not destroy(): the replies just written (the ACK to NBD_OPT_ABORT) must still go out.
+      this.handshake = null;
+      this.disconnecting = true;
+      this.socket.end();
+      setTimeout(() => this.destroy(step.reason), 2000).unref();
+      return;
+    }
+    this.handshake = null;
+    const lun = this.gateway.findLun(step.requestedName)!;
+    const attribution = this.gateway.attribute(step.requestedName, this.socket.remoteAddress ?? '');
+    this.lun = lun;
+    this.host = this.gateway.hostState(attribution.host);
+    this.pair = this.gateway.pairStatsFor(attribution.host, lun.definition.name);
+    this.gates = [this.host.gate, this.gateway.pairGate(attribution.host, lun.definition.name), lun.gate];
+    this.parser = new RequestParser(this.gateway.maxPayload);
+    this.gateway.emit({ type: 'connection-opened', id: this.id, remote: this.remote, attribution, lun: lun.definition.name });
+    if (step.leftover.length > 0) this.parser.feed(step.leftover, this);
+  }
+
+  onRequest(flags: number, type: number, cookieHi: number, cookieLo: number, offset: number, length: number, payload: Buffer | null): void {
+    if (this.disconnecting) return;
+    const lun = this.lun!;
+    const host = this.host!;
+    if (type === CMD_DISC) {
+      this.disconnecting = true;
+      if (this.inFlight === 0) this.endAfterReplies();
+      return;
+    }
+    const errno = this.check(lun, type, offset, length);
+    if (errno !== 0) {
+      this.pair!.reject();
+      this.reply(errno, cookieHi, cookieLo, null);
+      return;
+    }
+    const io = this.pool.pop() ?? new GatewayIo(this);
+    io.type = type;
+    io.flags = flags;
+    io.offset = offset;
+    io.length = length;
+    io.payload = payload;
+    io.cookieHi = cookieHi;
+    io.cookieLo = cookieLo;
+    io.stage = 0;
+    io.waited = false;
+    io.throttleBytes = type === CMD_READ || type === CMD_WRITE ? length : 0;
+    io.startedAt = performance.now();
+    this.pair!.arrive();
+    host.stats.arrive();
+    lun.stats.arrive();
+    this.inFlight++;
+    if (this.inFlight >= MAX_IN_FLIGHT_PER_CONNECTION && !this.pausedForInFlight) {
+      this.pausedForInFlight = true;
+      this.socket.pause();
+    }
+    this.advance(io);
+  }
+
+  onOversized(_flags: number, type: number, cookieHi: number, cookieLo: number, offset: number, length: number): void {
+    this.pair!.reject();
+    this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason: `${commandName(type)} of ${length} bytes at ${offset} is over the ${this.gateway.maxPayload}-byte maximum payload; refused` });
+    this.reply(EINVAL, cookieHi, cookieLo, null);
+  }
+
+  onMalformed(reason: string): void {
+    this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason });
+    this.destroy(reason);
+  }
+
+  /** Move a request through its throttles (host, host/LUN, LUN) to the backend. */
+  advance(io: GatewayIo): void {
+    const gates = this.gates;
+    while (io.stage < gates.length) {
+      const gate = gates[io.stage++]!;
+      if (!gate.tryPass(io.throttleBytes)) {
+        if (!io.waited) {
+          io.waited = true;
+          this.pair!.noteThrottled();
+        }
+        gate.enqueue(io);
+        return;
+      }
+    }
+    this.lun!.definition.backend.submit(io);
+  }
+
+  finish(io: GatewayIo, errno: number, data: Buffer | null): void {
+    const latencyUs = (performance.now() - io.startedAt) * 1000;
+    const isRead = io.type === CMD_READ;
+    const isWrite = io.type === CMD_WRITE;
+    this.pair!.complete(isRead, isWrite, io.length, latencyUs, errno !== 0);
+    this.host!.stats.leave();
+    this.lun!.stats.leave();
+    this.reply(errno, io.cookieHi, io.cookieLo, isRead && errno === 0 ? data : null);
+    io.payload = null;
+    this.pool.push(io);
+    this.inFlight--;
+    if (this.pausedForInFlight && this.inFlight < MAX_IN_FLIGHT_PER_CONNECTION / 2) {
+      this.pausedForInFlight = false;
+      if (!this.closed) this.socket.resume();
+    }
+    if (this.disconnecting && this.inFlight === 0) this.endAfterReplies();
+  }
+
+  private check(lun: LunState, type: number, offset: number, length: number): number {
+    const size = lun.description.size;
+    const readOnly = (lun.description.transmissionFlags & FLAG_READ_ONLY) !== 0;
+    const end = offset + length;
+    switch (type) {
+      case CMD_READ: return end > size ? EINVAL : 0;
+      case CMD_WRITE: return readOnly ? EPERM : end > size ? ENOSPC : 0;
+      case CMD_WRITE_ZEROES: return readOnly ? EPERM : end > size ? ENOSPC : 0;
+      case CMD_TRIM: return readOnly ? EPERM : end > size ? EINVAL : 0;
+      case CMD_FLUSH: return 0;
+      default: return EINVAL;
+    }
+  }
+
+  private reply(errno: number, cookieHi: number, cookieLo: number, data: Buffer | null): void {
+    if (this.closed) return;
+    const out = this.out;
+    const dataLength = data === null ? 0 : data.length;
+    const inline = dataLength <= 64 * 1024;
+    const at = out.reserve(inline ? 16 + dataLength : 16);
+    const b = out.buffer;
+    b.writeUInt32BE(SIMPLE_REPLY_MAGIC, at);
+    b.writeUInt32BE(errno, at + 4);
+    b.writeUInt32BE(cookieHi, at + 8);
+    b.writeUInt32BE(cookieLo, at + 12);
+    if (data !== null) {
+      if (inline) data.copy(b, at + 16);
+      else out.append(data);
+    }
+  }
+
+  private endAfterReplies(): void {
+    if (this.closed) return;
+    this.out.flush();
+    this.socket.end();
+  }
+}

@@ -1,0 +1,250 @@
+import {
+  FLAG_C_FIXED_NEWSTYLE, FLAG_C_NO_ZEROES, FLAG_FIXED_NEWSTYLE, FLAG_NO_ZEROES,
+  IHAVEOPT_HI, IHAVEOPT_LO, INFO_BLOCK_SIZE, INFO_DESCRIPTION, INFO_EXPORT, INFO_NAME,
+  NBDMAGIC_HI, NBDMAGIC_LO, OPTION_REPLY_MAGIC_HI, OPTION_REPLY_MAGIC_LO,
+  OPT_ABORT, OPT_EXPORT_NAME, OPT_GO, OPT_INFO, OPT_LIST,
+  REP_ACK, REP_ERR_INVALID, REP_ERR_TOO_BIG, REP_ERR_UNKNOWN, REP_ERR_UNSUP, REP_INFO, REP_SERVER,
+} from './nbd-constants.js';
+
+/** What the handshake needs to know about one export (a virtual LUN). */
+export interface ExportDescription {
+  readonly name: string;
+  readonly description: string;
+  readonly size: number;
+  readonly transmissionFlags: number;
+}
+
+/**
+ * The exports a client may pick. `find` resolves whatever the client typed
+ * (a LUN name, or HOST/LUN, or "" for the default export).
+ */
+export interface ExportCatalog {
+  find(requestedName: string): ExportDescription | undefined;
+  list(): readonly ExportDescription[];
+}
+
+export type HandshakeStep =
+  | { readonly kind: 'negotiating' }
+  | { readonly kind: 'transmission'; readonly chosen: ExportDescription; readonly requestedName: string; readonly leftover: Buffer }
+  | { readonly kind: 'closed'; readonly reason: string; readonly graceful: boolean };
+
+export interface HandshakeResult {
+  /** Bytes to send to the client, in order. */
+  readonly output: Buffer[];
+  readonly step: HandshakeStep;
+}
+
+export interface HandshakeOptions {
+  readonly maxPayload: number;
+  /** Options longer than this are refused (NBD_REP_ERR_TOO_BIG, data skipped), guarding memory. */
+  readonly maxOptionBytes?: number;
+}
+
+const NEGOTIATING: HandshakeStep = { kind: 'negotiating' };
+const MAX_STRING_BYTES = 4096;
+
+/**
+ * The server side of the fixed-newstyle handshake as a pure state machine: bytes in,
+ * replies and a step out. No sockets, so it can be fuzzed with arbitrary input.
+ */
+export class HandshakeSession {
+  private pending: Buffer = Buffer.alloc(0);
+  private offset = 0; // bytes of client input consumed so far, for messages naming the place
+  private state: 'clientFlags' | 'optionHeader' | 'finished' = 'clientFlags';
+  private noZeroes = false;
+  private skipping = 0; // bytes of an oversized option still to discard
+  private readonly maxOptionBytes: number;
+
+  constructor(private readonly catalog: ExportCatalog, private readonly options: HandshakeOptions) {
+    this.maxOptionBytes = options.maxOptionBytes ?? 64 * 1024;
+  }
+
+  /** The server's opening: NBDMAGIC, IHAVEOPT, handshake flags. */
+  greeting(): Buffer {
+    const out = Buffer.alloc(18);
+    out.writeUInt32BE(NBDMAGIC_HI, 0);
+    out.writeUInt32BE(NBDMAGIC_LO, 4);
+    out.writeUInt32BE(IHAVEOPT_HI, 8);
+    out.writeUInt32BE(IHAVEOPT_LO, 12);
+    out.writeUInt16BE(FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES, 16);
+    return out;
+  }
+
+  feed(chunk: Buffer): HandshakeResult {
+    const output: Buffer[] = [];
+    if (this.state === 'finished') return { output, step: { kind: 'closed', reason: 'handshake already finished', graceful: false } };
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    for (;;) {
+      if (this.skipping > 0) {
+        const n = Math.min(this.skipping, this.pending.length);
+        this.consume(n);
+        this.skipping -= n;
+        if (this.skipping > 0) return { output, step: NEGOTIATING };
+        continue;
+      }
+      if (this.state === 'clientFlags') {
+        if (this.pending.length < 4) return { output, step: NEGOTIATING };
+        const flags = this.pending.readUInt32BE(0);
+        if ((flags & ~(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES)) !== 0) {
+          return this.close(output, `byte ${this.offset}: unknown client flags 0x${flags.toString(16)}`);
+        }
+        this.noZeroes = (flags & FLAG_C_NO_ZEROES) !== 0;
+        this.consume(4);
+        this.state = 'optionHeader';
+        continue;
+      }
+      if (this.pending.length < 16) return { output, step: NEGOTIATING };
+      const magicHi = this.pending.readUInt32BE(0);
+      const magicLo = this.pending.readUInt32BE(4);
+      if (magicHi !== IHAVEOPT_HI || magicLo !== IHAVEOPT_LO) {
+        return this.close(output, `byte ${this.offset}: option magic 0x${hex8(magicHi)}${hex8(magicLo)} is not IHAVEOPT`);
+      }
+      const option = this.pending.readUInt32BE(8);
+      const length = this.pending.readUInt32BE(12);
+      if (length > this.maxOptionBytes) {
+        this.consume(16);
+        this.skipping = length;
+        if (option === OPT_EXPORT_NAME) return this.close(output, `byte ${this.offset - 16}: export name of ${length} bytes is too long`);
+        output.push(optionReply(option, REP_ERR_TOO_BIG, Buffer.from(`option data of ${length} bytes is over ${this.maxOptionBytes}`)));
+        continue;
+      }
+      if (this.pending.length < 16 + length) return { output, step: NEGOTIATING };
+      const data = this.pending.subarray(16, 16 + length);
+      const at = this.offset;
+      this.consume(16 + length);
+      const step = this.answer(option, data, at, output);
+      if (step.kind !== 'negotiating') return { output, step };
+    }
+  }
+
+  private answer(option: number, data: Buffer, at: number, output: Buffer[]): HandshakeStep {
+    switch (option) {
+      case OPT_EXPORT_NAME: {
+        const name = data.toString('utf8');
+        const chosen = this.catalog.find(name);
+        // EXPORT_NAME cannot carry an error: the spec says to end the session.
+        if (!chosen) return this.close(output, `byte ${at}: no export named "${name}"`).step;
+        const reply = Buffer.alloc(this.noZeroes ? 10 : 134);
+        writeSize(reply, chosen.size, 0);
+        reply.writeUInt16BE(chosen.transmissionFlags, 8);
+        output.push(reply);
+        return this.finish(chosen, name);
+      }
+      case OPT_ABORT:
+        output.push(optionReply(option, REP_ACK));
+        this.state = 'finished';
+        return { kind: 'closed', reason: 'client aborted the handshake', graceful: true };
+      case OPT_LIST: {
+        if (data.length !== 0) {
+          output.push(optionReply(option, REP_ERR_INVALID, Buffer.from('NBD_OPT_LIST takes no data')));
+          return NEGOTIATING;
+        }
+        for (const entry of this.catalog.list()) {
+          const name = Buffer.from(entry.name, 'utf8');
+          const body = Buffer.alloc(4 + name.length);
+          body.writeUInt32BE(name.length, 0);
+          name.copy(body, 4);
+          output.push(optionReply(option, REP_SERVER, Buffer.concat([body, Buffer.from(entry.description, 'utf8')])));
+        }
+        output.push(optionReply(option, REP_ACK));
+        return NEGOTIATING;
+      }
+      case OPT_INFO:
+      case OPT_GO: {
+        const parsed = parseInfoRequest(data);
+        if (typeof parsed === 'string') {
+          output.push(optionReply(option, REP_ERR_INVALID, Buffer.from(`byte ${at + 16}: ${parsed}`)));
+          return NEGOTIATING;
+        }
+        const chosen = this.catalog.find(parsed.name);
+        if (!chosen) {
+          output.push(optionReply(option, REP_ERR_UNKNOWN, Buffer.from(`no export named "${parsed.name}"`)));
+          return NEGOTIATING;
+        }
+        output.push(infoReply(option, INFO_EXPORT, exportInfo(chosen)));
+        const block = Buffer.alloc(12);
+        block.writeUInt32BE(1, 0);
+        block.writeUInt32BE(4096, 4);
+        block.writeUInt32BE(this.options.maxPayload, 8);
+        // Sent unrequested too (the spec allows it) so clients learn the payload cap.
+        output.push(infoReply(option, INFO_BLOCK_SIZE, block));
+        if (parsed.requests.includes(INFO_NAME)) output.push(infoReply(option, INFO_NAME, Buffer.from(chosen.name, 'utf8')));
+        if (parsed.requests.includes(INFO_DESCRIPTION) && chosen.description !== '') {
+          output.push(infoReply(option, INFO_DESCRIPTION, Buffer.from(chosen.description, 'utf8')));
+        }
+        output.push(optionReply(option, REP_ACK));
+        return option === OPT_GO ? this.finish(chosen, parsed.name) : NEGOTIATING;
+      }
+      default:
+        // Unknown (or unoffered, like STARTTLS and structured replies): say so and keep listening.
+        output.push(optionReply(option, REP_ERR_UNSUP));
+        return NEGOTIATING;
+    }
+  }
+
+  private finish(chosen: ExportDescription, requestedName: string): HandshakeStep {
+    this.state = 'finished';
+    const leftover = this.pending;
+    this.pending = Buffer.alloc(0);
+    return { kind: 'transmission', chosen, requestedName, leftover };
+  }
+
+  private close(output: Buffer[], reason: string): HandshakeResult {
+    this.state = 'finished';
+    this.pending = Buffer.alloc(0);
+    return { output, step: { kind: 'closed', reason, graceful: false } };
+  }
+
+  private consume(n: number): void {
+    this.pending = this.pending.subarray(n);
+    this.offset += n;
+  }
+}
+
+function parseInfoRequest(data: Buffer): { name: string; requests: number[] } | string {
+  if (data.length < 6) return `NBD_OPT_INFO/GO data of ${data.length} bytes is shorter than 6`;
+  const nameLength = data.readUInt32BE(0);
+  if (nameLength > MAX_STRING_BYTES) return `export name length ${nameLength} is over ${MAX_STRING_BYTES}`;
+  if (4 + nameLength + 2 > data.length) return `export name length ${nameLength} runs past the option data`;
+  const name = data.toString('utf8', 4, 4 + nameLength);
+  const count = data.readUInt16BE(4 + nameLength);
+  if (4 + nameLength + 2 + 2 * count !== data.length) return `${count} information requests do not fill ${data.length} bytes of option data`;
+  const requests: number[] = [];
+  for (let i = 0; i < count; i++) requests.push(data.readUInt16BE(4 + nameLength + 2 + 2 * i));
+  return { name, requests };
+}
+
+function exportInfo(chosen: ExportDescription): Buffer {
+  const body = Buffer.alloc(10);
+  writeSize(body, chosen.size, 0);
+  body.writeUInt16BE(chosen.transmissionFlags, 8);
+  return body;
+}
+
+function infoReply(option: number, infoType: number, body: Buffer): Buffer {
+  const data = Buffer.alloc(2 + body.length);
+  data.writeUInt16BE(infoType, 0);
+  body.copy(data, 2);
+  return optionReply(option, REP_INFO, data);
+}
+
+/** One fixed-newstyle option reply: magic, option, reply type, length, data. */
+export function optionReply(option: number, replyType: number, data: Buffer = Buffer.alloc(0)): Buffer {
+  const out = Buffer.alloc(20 + data.length);
+  out.writeUInt32BE(OPTION_REPLY_MAGIC_HI, 0);
+  out.writeUInt32BE(OPTION_REPLY_MAGIC_LO, 4);
+  out.writeUInt32BE(option >>> 0, 8);
+  out.writeUInt32BE(replyType >>> 0, 12);
+  out.writeUInt32BE(data.length, 16);
+  data.copy(out, 20);
+  return out;
+}
+
+export function writeSize(buffer: Buffer, size: number, at: number): void {
+  buffer.writeUInt32BE(Math.floor(size / 0x100000000), at);
+  buffer.writeUInt32BE(size >>> 0, at + 4);
+}
+
+function hex8(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}

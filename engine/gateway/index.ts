@@ -1,0 +1,16 @@
+export { NbdGateway, type GatewayOptions, type GatewayEvent, type LunDefinition, type ThrottleTarget, type AppliedLimit } from './gateway.js';
+export type { BlockBackend, BackendIo, BackendHealth } from './backend.js';
+export { openFileBackend, type FileBackendOptions } from './file-backend.js';
+export { openUpstreamBackend, type UpstreamTarget, type UpstreamPoolOptions } from './upstream.js';
+export { openExport } from './open-export.js';
+export { HandshakeSession, type ExportCatalog, type ExportDescription, type HandshakeStep } from './handshake.js';
+export { RequestParser, type RequestSink } from './request-parser.js';
+export { ThrottleGate, realClock, type ThrottleClock, type ThrottleLimits } from './throttle.js';
+export { EntityStats, type IntervalStats, type LatencySummary, type StatsKind } from './stats.js';
+export { compileAttributionRule, splitExportName, type AttributionRule, type Attribution, type HostRange } from './attribution.js';
+export {
+  parseExportSpec, parseLimitSpec, parseHostRange, parseHostPort, parseSize, GatewayConfigError,
+  type ExportSpec, type LimitSpec,
+} from './config.js';
+export { benchGateway, type GatewayBenchResult, type GatewayBenchOptions, type FioFigures } from './bench.js';
+export { ControlAgent, statsEntries, throttleTargetOf, type ControlAgentOptions, type GatewayControlSurface, type AgentState } from './agent.js';

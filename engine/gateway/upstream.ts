@@ -1,0 +1,393 @@
+import net from 'node:net';
+import {
+  CMD_FLAG_FUA, CMD_READ, CMD_WRITE, DEFAULT_MAX_PAYLOAD, EIO, FLAG_C_FIXED_NEWSTYLE, FLAG_C_NO_ZEROES,
+  FLAG_FIXED_NEWSTYLE, FLAG_HAS_FLAGS, FLAG_NO_ZEROES, FLAG_READ_ONLY, FLAG_SEND_FLUSH, FLAG_SEND_FUA,
+  FLAG_SEND_TRIM, FLAG_SEND_WRITE_ZEROES, IHAVEOPT_HI, IHAVEOPT_LO, INFO_BLOCK_SIZE, INFO_EXPORT,
+  NBDMAGIC_HI, NBDMAGIC_LO, OPTION_REPLY_MAGIC_HI, OPTION_REPLY_MAGIC_LO, OPT_EXPORT_NAME, OPT_GO,
+  REP_ACK, REP_ERR_UNSUP, REP_INFO, REQUEST_MAGIC, SIMPLE_REPLY_MAGIC, isOptionReplyError, ESHUTDOWN,
+} from './nbd-constants.js';
+import { OutputBatcher } from './output-batcher.js';
+import type { BackendHealth, BackendIo, BlockBackend } from './backend.js';
+
+export interface UpstreamTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly exportName: string;
+  /** A Unix socket path instead of host:port (nbd+unix://), for an upstream on the same machine. */
+  readonly socketPath?: string;
+}
+
+/** What the upstream server said about its export during the handshake. */
+export interface UpstreamExport {
+  readonly size: number;
+  readonly flags: number;
+  readonly maxPayload: number;
+}
+
+export function upstreamLocation(target: UpstreamTarget): string {
+  if (target.socketPath !== undefined) return `nbd+unix:///${target.exportName}?socket=${target.socketPath}`;
+  return `nbd://${target.host}:${target.port}/${target.exportName}`;
+}
+
+/** Reads exact byte counts from a socket during the (slow, rare) client handshake. */
+class HandshakeReader {
+  private chunks: Buffer = Buffer.alloc(0);
+  private waiter: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | null = null;
+  private failure: Error | null = null;
+  private readonly onData = (chunk: Buffer): void => {
+    this.chunks = this.chunks.length === 0 ? chunk : Buffer.concat([this.chunks, chunk]);
+    this.wake();
+  };
+  private readonly onEnd = (): void => this.fail(new Error('connection closed during the handshake'));
+  private readonly onError = (err: Error): void => this.fail(err);
+
+  constructor(private readonly socket: net.Socket) {
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+  }
+
+  read(n: number): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      this.waiter = { n, resolve, reject };
+      this.wake();
+    });
+  }
+
+  /** Stop listening and return bytes that arrived past the handshake. */
+  detach(): Buffer {
+    this.socket.off('data', this.onData);
+    this.socket.off('end', this.onEnd);
+    this.socket.off('error', this.onError);
+    return this.chunks;
+  }
+
+  private fail(err: Error): void {
+    this.failure = err;
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    if (!w) return;
+    if (this.chunks.length >= w.n) {
+      this.waiter = null;
+      const out = this.chunks.subarray(0, w.n);
+      this.chunks = this.chunks.subarray(w.n);
+      w.resolve(out);
+    } else if (this.failure) {
+      this.waiter = null;
+      w.reject(this.failure);
+    }
+  }
+}
+
+/** Fixed-newstyle client handshake: NBD_OPT_GO, falling back to NBD_OPT_EXPORT_NAME. */
+async function clientHandshake(socket: net.Socket, target: UpstreamTarget): Promise<{ info: UpstreamExport; leftover: Buffer }> {
+  const where = upstreamLocation(target);
+  const reader = new HandshakeReader(socket);
+  const greeting = await reader.read(18);
+  if (greeting.readUInt32BE(0) !== NBDMAGIC_HI || greeting.readUInt32BE(4) !== NBDMAGIC_LO) throw new Error(`${where}: not an NBD server (no NBDMAGIC)`);
+  if (greeting.readUInt32BE(8) !== IHAVEOPT_HI || greeting.readUInt32BE(12) !== IHAVEOPT_LO) throw new Error(`${where}: oldstyle NBD servers are not supported`);
+  const serverFlags = greeting.readUInt16BE(16);
+  const noZeroes = (serverFlags & FLAG_NO_ZEROES) !== 0;
+  const clientFlags = Buffer.alloc(4);
+  clientFlags.writeUInt32BE(((serverFlags & FLAG_FIXED_NEWSTYLE) ? FLAG_C_FIXED_NEWSTYLE : 0) | (noZeroes ? FLAG_C_NO_ZEROES : 0));
+  socket.write(clientFlags);
+  const name = Buffer.from(target.exportName, 'utf8');
+  let size = -1;
+  let flags = 0;
+  let maxPayload = DEFAULT_MAX_PAYLOAD;
+  if (serverFlags & FLAG_FIXED_NEWSTYLE) {
+    const data = Buffer.alloc(4 + name.length + 2 + 2);
+    data.writeUInt32BE(name.length, 0);
+    name.copy(data, 4);
+    data.writeUInt16BE(1, 4 + name.length);
+    data.writeUInt16BE(INFO_BLOCK_SIZE, 6 + name.length);
+    socket.write(option(OPT_GO, data));
+    for (;;) {
+      const head = await reader.read(20);
+      if (head.readUInt32BE(0) !== OPTION_REPLY_MAGIC_HI || head.readUInt32BE(4) !== OPTION_REPLY_MAGIC_LO) throw new Error(`${where}: bad option reply magic`);
+      const type = head.readUInt32BE(12);
+      const length = head.readUInt32BE(16);
+      if (length > 65536) throw new Error(`${where}: option reply of ${length} bytes`);
+      const body = await reader.read(length);
+      if (type === REP_ACK) break;
+      if (type === REP_INFO && body.length >= 2) {
+        const infoType = body.readUInt16BE(0);
+        if (infoType === INFO_EXPORT && body.length >= 12) {
+          size = body.readUInt32BE(2) * 0x100000000 + body.readUInt32BE(6);
+          flags = body.readUInt16BE(10);
+        } else if (infoType === INFO_BLOCK_SIZE && body.length >= 14) {
+          maxPayload = Math.min(DEFAULT_MAX_PAYLOAD, body.readUInt32BE(10));
+        }
+        continue;
+      }
+      if (type === REP_ERR_UNSUP) { size = -2; break; }
+      if (isOptionReplyError(type)) {
+        throw new Error(`${where}: the server refused the export (reply 0x${type.toString(16)}${body.length ? `: ${body.toString('utf8')}` : ''})`);
+      }
+    }
+  }
+  if (size < 0) {
+    socket.write(option(OPT_EXPORT_NAME, name));
+    const reply = await reader.read(noZeroes ? 10 : 134);
+    size = reply.readUInt32BE(0) * 0x100000000 + reply.readUInt32BE(4);
+    flags = reply.readUInt16BE(8);
+  }
+  return { info: { size, flags, maxPayload }, leftover: reader.detach() };
+}
+
+function option(code: number, data: Buffer): Buffer {
+  const out = Buffer.alloc(16 + data.length);
+  out.writeUInt32BE(IHAVEOPT_HI, 0);
+  out.writeUInt32BE(IHAVEOPT_LO, 4);
+  out.writeUInt32BE(code, 8);
+  out.writeUInt32BE(data.length, 12);
+  data.copy(out, 16);
+  return out;
+}
+
+/**
+ * One transmission-phase connection to the upstream server. Cookies are slot numbers,
+ * so a reply finds its I/O by array index.
+ */
+class UpstreamConnection {
+  private readonly slots: (BackendIo | null)[] = [];
+  private readonly freeSlots: number[] = [];
+  inFlight = 0;
+  private readonly out: OutputBatcher;
+  private readonly header = Buffer.alloc(16);
+  private headerFilled = 0;
+  private readData: Buffer | null = null;
+  private readFilled = 0;
+  private readSlot = -1;
+  private dead = false;
+
+  constructor(private readonly socket: net.Socket, leftover: Buffer, private readonly onFailure: (reason: string) => void) {
+    socket.setNoDelay(true);
+    this.out = new OutputBatcher(socket);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.fail(`upstream connection error: ${err.message}`));
+    socket.on('close', () => this.fail('upstream connection closed'));
+    if (leftover.length > 0) this.onData(leftover);
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  send(io: BackendIo, flagMask: number): void {
+    if (this.dead) { io.complete(EIO, null); return; }
+    const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.slots.length;
+    this.slots[slot] = io;
+    this.inFlight++;
+    const at = this.out.reserve(28);
+    const b = this.out.buffer;
+    b.writeUInt32BE(REQUEST_MAGIC, at);
+    b.writeUInt16BE(io.flags & flagMask, at + 4);
+    b.writeUInt16BE(io.type, at + 6);
+    b.writeUInt32BE(0, at + 8);
+    b.writeUInt32BE(slot, at + 12);
+    b.writeUInt32BE(Math.floor(io.offset / 0x100000000), at + 16);
+    b.writeUInt32BE(io.offset >>> 0, at + 20);
+    b.writeUInt32BE(io.length, at + 24);
+    if (io.type === CMD_WRITE && io.payload) this.out.append(io.payload);
+  }
+
+  close(): void {
+    this.dead = true;
+    this.out.close();
+    this.socket.destroy();
+    this.failAll();
+  }
+
+  private onData(chunk: Buffer): void {
+    let at = 0;
+    const end = chunk.length;
+    while (at < end && !this.dead) {
+      if (this.readData !== null) {
+        const n = Math.min(this.readData.length - this.readFilled, end - at);
+        chunk.copy(this.readData, this.readFilled, at, at + n);
+        this.readFilled += n;
+        at += n;
+        if (this.readFilled === this.readData.length) {
+          const data = this.readData;
+          this.readData = null;
+          this.finish(this.readSlot, 0, data);
+        }
+        continue;
+      }
+      let source: Buffer;
+      let base: number;
+      if (this.headerFilled === 0 && end - at >= 16) {
+        source = chunk;
+        base = at;
+        at += 16;
+      } else {
+        const n = Math.min(16 - this.headerFilled, end - at);
+        chunk.copy(this.header, this.headerFilled, at, at + n);
+        this.headerFilled += n;
+        at += n;
+        if (this.headerFilled < 16) break;
+        this.headerFilled = 0;
+        source = this.header;
+        base = 0;
+      }
+      if (source.readUInt32BE(base) !== SIMPLE_REPLY_MAGIC) { this.fail('upstream sent a reply with a bad magic'); return; }
+      const errno = source.readUInt32BE(base + 4);
+      const slot = source.readUInt32BE(base + 12);
+      const io = this.slots[slot];
+      if (source.readUInt32BE(base + 8) !== 0 || !io) { this.fail(`upstream replied to unknown cookie ${slot}`); return; }
+      if (io.type !== CMD_READ || errno !== 0 || io.length === 0) {
+        this.finish(slot, errno, null);
+        continue;
+      }
+      if (end - at >= io.length) {
+        const data = chunk.subarray(at, at + io.length);
+        at += io.length;
+        this.finish(slot, 0, data);
+        continue;
+      }
+      this.readData = Buffer.allocUnsafe(io.length);
+      this.readFilled = 0;
+      this.readSlot = slot;
+    }
+  }
+
+  private finish(slot: number, errno: number, data: Buffer | null): void {
+    const io = this.slots[slot]!;
+    this.slots[slot] = null;
+    this.freeSlots.push(slot);
+    this.inFlight--;
+    io.complete(errno, data);
+  }
+
+  private fail(reason: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.out.close();
+    this.socket.destroy();
+    this.failAll();
+    this.onFailure(reason);
+  }
+
+  private failAll(): void {
+    for (let slot = 0; slot < this.slots.length; slot++) {
+      const io = this.slots[slot];
+      if (io) {
+        this.slots[slot] = null;
+        this.inFlight--;
+        io.complete(EIO, null);
+      }
+    }
+  }
+}
+
+export interface UpstreamPoolOptions {
+  readonly target: UpstreamTarget;
+  /** Upstream connections shared by all clients of this LUN. */
+  readonly connections?: number;
+  readonly readOnly?: boolean;
+  /** Delay before reconnecting a failed connection. */
+  readonly reconnectMs?: number;
+}
+
+function connectOnce(target: UpstreamTarget): Promise<{ socket: net.Socket; info: UpstreamExport; leftover: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const socket = target.socketPath !== undefined ? net.connect({ path: target.socketPath }) : net.connect({ host: target.host, port: target.port });
+    const onError = (err: Error): void => reject(new Error(`${upstreamLocation(target)}: ${err.message}`));
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      socket.off('error', onError);
+      clientHandshake(socket, target).then(({ info, leftover }) => resolve({ socket, info, leftover }), (err: Error) => {
+        socket.destroy();
+        reject(err);
+      });
+    });
+  });
+}
+
+/**
+ * A LUN forwarded to an upstream NBD server over a small pool of connections; each
+ * I/O goes to the connection with the fewest in flight. A failed connection fails its
+ * in-flight I/O with EIO, reports the backend down, and is re-dialled in the background.
+ */
+export async function openUpstreamBackend(options: UpstreamPoolOptions): Promise<BlockBackend> {
+  const count = Math.max(1, options.connections ?? 2);
+  const first = await connectOnce(options.target);
+  const pool = new UpstreamPool(options, first.info, count);
+  pool.adopt(0, first.socket, first.leftover);
+  const rest = await Promise.all(Array.from({ length: count - 1 }, () => connectOnce(options.target)));
+  rest.forEach((c, i) => {
+    if (c.info.size !== first.info.size) throw new Error(`${upstreamLocation(options.target)}: connections disagree on the export size`);
+    pool.adopt(i + 1, c.socket, c.leftover);
+  });
+  return pool;
+}
+
+class UpstreamPool implements BlockBackend {
+  readonly location: string;
+  readonly size: number;
+  readonly transmissionFlags: number;
+  readonly maxPayload: number;
+  private readonly connections: (UpstreamConnection | null)[];
+  private readonly listeners: ((health: BackendHealth) => void)[] = [];
+  private readonly flagMask: number;
+  private closed = false;
+  private down = false;
+
+  constructor(private readonly options: UpstreamPoolOptions, info: UpstreamExport, count: number) {
+    this.location = upstreamLocation(options.target);
+    this.size = info.size;
+    this.maxPayload = info.maxPayload;
+    const passOn = FLAG_READ_ONLY | FLAG_SEND_FLUSH | FLAG_SEND_FUA | FLAG_SEND_TRIM | FLAG_SEND_WRITE_ZEROES;
+    this.transmissionFlags = FLAG_HAS_FLAGS | (info.flags & passOn) | (options.readOnly ? FLAG_READ_ONLY : 0);
+    // FUA goes upstream only if the upstream understands it (it is never advertised otherwise).
+    this.flagMask = (info.flags & FLAG_SEND_FUA) ? CMD_FLAG_FUA : 0;
+    this.connections = new Array<UpstreamConnection | null>(count).fill(null);
+  }
+
+  adopt(index: number, socket: net.Socket, leftover: Buffer): void {
+    this.connections[index] = new UpstreamConnection(socket, leftover, (reason) => this.lost(index, reason));
+  }
+
+  onHealth(listener: (health: BackendHealth) => void): void {
+    this.listeners.push(listener);
+  }
+
+  submit(io: BackendIo): void {
+    let best: UpstreamConnection | null = null;
+    for (const c of this.connections) {
+      if (c && c.alive && (best === null || c.inFlight < best.inFlight)) best = c;
+    }
+    if (best === null) { io.complete(this.closed ? ESHUTDOWN : EIO, null); return; }
+    best.send(io, this.flagMask);
+  }
+
+  private lost(index: number, reason: string): void {
+    this.connections[index] = null;
+    if (this.closed) return;
+    if (!this.down) {
+      this.down = true;
+      for (const l of this.listeners) l({ state: 'down', reason: `${this.location}: ${reason}` });
+    }
+    const retry = (): void => {
+      if (this.closed) return;
+      connectOnce(this.options.target).then((c) => {
+        if (this.closed) { c.socket.destroy(); return; }
+        this.adopt(index, c.socket, c.leftover);
+        if (this.down && this.connections.every((x) => x !== null)) {
+          this.down = false;
+          for (const l of this.listeners) l({ state: 'up' });
+        }
+      }, () => setTimeout(retry, this.options.reconnectMs ?? 1000).unref());
+    };
+    setTimeout(retry, this.options.reconnectMs ?? 1000).unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const c of this.connections) c?.close();
+  }
+}
