@@ -4,6 +4,8 @@ import { ScenarioSchema } from '../smp/scenario-schema.js';
 import type { AnalyticRow, ScenarioResult, SweepRow, Scenario } from '../smp/index.js';
 import type { UslFit } from '../analysis/index.js';
 import type { MessagingStudyResult } from '../pmdaemon/index.js';
+import type { PolicyDiagnostic, PolicyVersion, ClassPoint, Timeline, PolicyHover, PolicyCompletion } from '../sla/index.js';
+import type { SlaServerEvent, SlaServerStatus } from '../sla/server/index.js';
 
 /**
  * The one contract between the renderer and the engine. Params have schemas because they cross
@@ -55,6 +57,22 @@ export const methodParams = {
   // Unknown on purpose: the answer is the list of problems, not a refused call.
   'smp.validate': Type.Object({ scenario: Type.Unknown() }, { additionalProperties: false }),
   'smp.samples': NoParams,
+  'policy.schema': NoParams,
+  'policy.check': Type.Object({ text: Type.String({ maxLength: 2_000_000 }) }, { additionalProperties: false }),
+  'policy.read': Type.Object({ path: FilePath }, { additionalProperties: false }),
+  'policy.hover': Type.Object({ text: Type.String({ maxLength: 2_000_000 }), line: Type.Integer({ minimum: 1 }), column: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+  'policy.complete': Type.Object({ text: Type.String({ maxLength: 2_000_000 }), line: Type.Integer({ minimum: 1 }), column: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+  'policy.write': Type.Object({ path: FilePath, text: Type.String({ maxLength: 2_000_000 }), baseHash: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })), overwrite: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+  'sla.start': Type.Object(
+    { policyFile: FilePath, dbFile: FilePath, listen: Type.Object({ host: Type.String({ minLength: 1, maxLength: 255 }), port: Type.Integer({ minimum: 0, maximum: 65535 }) }, { additionalProperties: false }) },
+    { additionalProperties: false },
+  ),
+  'sla.stop': NoParams,
+  'sla.status': NoParams,
+  'sla.apply': Type.Object({ text: Type.String({ maxLength: 2_000_000 }), source: Type.String({ maxLength: 500 }) }, { additionalProperties: false }),
+  'sla.history': NoParams,
+  'sla.series': Type.Object({ className: Type.String({ minLength: 1, maxLength: 200 }), from: Type.Number(), to: Type.Number(), gatewayId: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
+  'sla.timeline': Type.Object({ from: Type.Number(), to: Type.Number(), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
   'usl.fit': Type.Object(
     { points: Type.Array(Type.Object({ n: Type.Number(), throughput: Type.Number() }, { additionalProperties: false }), { minItems: 1, maxItems: 100_000 }) },
     { additionalProperties: false },
@@ -127,6 +145,12 @@ export interface SmpSample {
 export interface SweepProgressUpdate { done: number; total: number }
 export interface SweepResult { axes: Array<{ path: string; values: number[] }>; rows: SweepRow[] }
 
+export interface PolicyCheckResult { ok: boolean; diagnostics: PolicyDiagnostic[] }
+export interface PolicyFile { path: string; text: string; hash: string }
+export type SlaApplyResult =
+  | { ok: true; version: PolicyVersion; restartNeeded: string[] }
+  | { ok: false; diagnostics: PolicyDiagnostic[]; active: PolicyVersion | null };
+
 export interface MethodResults {
   'engine.info': EngineInfo;
   'workspace.new': Workspace;
@@ -142,6 +166,19 @@ export interface MethodResults {
   'smp.validate': { ok: boolean; where: string | null; message: string | null };
   'smp.samples': SmpSample[];
   'usl.fit': UslFit;
+  'policy.schema': unknown;
+  'policy.check': PolicyCheckResult;
+  'policy.read': PolicyFile;
+  'policy.hover': PolicyHover | null;
+  'policy.complete': PolicyCompletion[];
+  'policy.write': PolicyFile;
+  'sla.start': SlaServerStatus;
+  'sla.stop': { stopped: boolean };
+  'sla.status': SlaServerStatus | null;
+  'sla.apply': SlaApplyResult;
+  'sla.history': PolicyVersion[];
+  'sla.series': { resolution: string; points: ClassPoint[] };
+  'sla.timeline': Timeline;
 }
 
 export interface StreamTypes {
@@ -153,6 +190,8 @@ export interface StreamTypes {
 /** Events the engine pushes without being asked. */
 export interface EngineEvents {
   'engine.ready': { version: string; transport: EngineInfo['transport'] };
+  /** Everything the running SLA server reports: cycles, gateways, acknowledgements, alerts, policies. */
+  'sla.event': SlaServerEvent;
 }
 
 export type MethodName = keyof typeof methodParams;

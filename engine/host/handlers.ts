@@ -1,11 +1,12 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { headroomVersion, samplesDir } from '../runtime/index.js';
+import { headroomVersion, samplesDir, type Logger } from '../runtime/index.js';
 import {
   WorkspaceError, WorkspaceSchema, WORKSPACE_FILE_SUFFIX, newWorkspace, openWorkspace, saveWorkspace, validateWorkspace,
 } from '../workspace/index.js';
-import type { FileEntry, FileListing, SampleEntry, ScanFinding } from './contract.js';
+import type { EngineEvents, FileEntry, FileListing, SampleEntry, ScanFinding } from './contract.js';
+import { slaMethodHandlers } from './sla-handlers.js';
 import type { MethodHandlers, StreamHandlers } from './service.js';
 import { RecentWorkspaces } from './recent.js';
 import { messagingStreamHandlers } from './messaging-handlers.js';
@@ -22,7 +23,11 @@ function workspaceFailure(err: unknown): never {
   throw err;
 }
 
-export function createMethodHandlers(recent: RecentWorkspaces = new RecentWorkspaces()): MethodHandlers {
+export function createMethodHandlers(
+  emit: (topic: 'sla.event', payload: EngineEvents['sla.event']) => void,
+  log: Logger,
+  recent: RecentWorkspaces = new RecentWorkspaces(),
+): MethodHandlers {
   return {
     'engine.info': (_params, ctx) => ({
       version: headroomVersion,
@@ -53,6 +58,7 @@ export function createMethodHandlers(recent: RecentWorkspaces = new RecentWorksp
     'recent.list': () => recent.list(),
     'recent.add': (params) => recent.add(path.resolve(params.path)),
     ...smpMethodHandlers(),
+    ...slaMethodHandlers(emit, log),
   };
 }
 

@@ -17,8 +17,8 @@ it('a simulated run of the gold/bronze scenario leaves its story in the database
     const analyzer = new PerformanceAnalyzer();
     const packer = new SamplePacker();
     const pairs: ModelPair[] = [
-      { gatewayId: 'gw1', host: 'gold', lun: 'gold/lun0', demandIops: 1000, mbPerIo: 0.004 },
-      { gatewayId: 'gw1', host: 'bronze', lun: 'bronze/lun1', demandIops: 20_000, mbPerIo: 0.064 },
+      { gatewayId: 'gw1', host: 'gold', lun: 'lun0', demandIops: 1000, mbPerIo: 0.004 },
+      { gatewayId: 'gw1', host: 'bronze', lun: 'lun1', demandIops: 20_000, mbPerIo: 0.064 },
     ];
     for (let i = 1; i <= 10; i++) {
       const at = i * policy.pollIntervalMs;

@@ -99,6 +99,15 @@ export const MessagingSectionSchema = Type.Object({
 
 export type MessagingSection = Static<typeof MessagingSectionSchema>;
 
+/** Where this study's SLA server reads its policy and keeps its database. Secrets stay in files the policy names. */
+export const SlaSectionSchema = Type.Object({
+  policyFile: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'The policy (YAML) the Policies view edits and the Monitor starts the server with.' })),
+  dbFile: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'The SLA database (SQLite).' })),
+  listen: Type.Optional(Type.String({ pattern: '^[^\\s]+:[0-9]{1,5}$', description: 'Where gateways connect in, host:port.' })),
+}, { additionalProperties: false });
+
+export type SlaSection = Static<typeof SlaSectionSchema>;
+
 export const WorkspaceSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String({ description: 'Optional pointer to this JSON Schema, for editors.' })),
@@ -122,6 +131,7 @@ export const WorkspaceSchema = Type.Object(
     ),
     smp: Type.Optional(SmpSectionSchema),
     messaging: Type.Optional(MessagingSectionSchema),
+    sla: Type.Optional(SlaSectionSchema),
   },
   {
     $id: 'https://headroom.invalid/schema/workspace.json',

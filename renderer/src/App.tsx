@@ -192,7 +192,15 @@ export function App({ connection, store, shell, recentList }: { connection: Engi
   const renderView = (id: ViewId) => {
     const view = viewById(id);
     if (!view) return null;
-    const ctx = { connection, store, workspace: doc.workspace, info, openPath: (p: string) => void openPath(p) };
+    const ctx = {
+      connection, store, workspace: doc.workspace, info, openPath: (p: string) => void openPath(p),
+      browse: (r: { mode: 'open' | 'save'; suffix: string; title: string; suggestedName?: string; startDir?: string | null }) =>
+        new Promise<string | null>((resolve) => setFileRequest({
+          mode: r.mode, suffix: r.suffix, title: r.title, suggestedName: r.suggestedName ?? '',
+          startDir: r.startDir ?? lastDir.current ?? info?.samplesDir ?? null,
+          resolve: (chosen) => { setFileRequest(null); if (chosen) lastDir.current = dirOf(chosen); resolve(chosen); },
+        })),
+    };
     if (doc.workspace) return view.render({ ...ctx, workspace: doc.workspace });
     return view.renderTool ? view.renderTool(ctx) : null;
   };

@@ -5,6 +5,8 @@ import { registerSmp } from './smp.js';
 import { registerGateway } from './gateway.js';
 import { registerFleet } from './fleet.js';
 import { registerSla } from './sla.js';
+import { registerServer } from './server.js';
+import { registerReport } from './report.js';
 
 /**
  * Every command of the one `headroom` CLI. Each feature adds its register function here,
@@ -17,4 +19,6 @@ export function registerCommands(program: Command): void {
   registerGateway(program);
   registerFleet(program);
   registerSla(program);
+  registerServer(program);
+  registerReport(program);
 }

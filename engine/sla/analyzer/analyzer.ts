@@ -40,6 +40,8 @@ export const INITIAL_RESTORE_STEP = 0.5;
 export const MIN_RESTORE_STEP = 0.05;
 /** A pair with fewer IOPS than this in an interval is idle: its latency says nothing. */
 export const ACTIVE_IOPS = 1;
+/** Mean depth seen by arrivals (the arrival included) from which a pair has requests waiting. */
+export const QUEUED_DEPTH = 2;
 /** A pair using less than this share of its cap is not limited by it. */
 const UNUSED_CAP_SHARE = 0.8;
 
@@ -277,9 +279,11 @@ function analyzeGateway(
       for (const p of active) {
         const got = p.entry[dim];
         // Only a pair that wants more (requests queued) and gets less than its reservation is short.
-        if (p.entry.queueDepth >= 1 && got < reserved * 0.95) {
+        // Gateways report the mean depth seen by arrivals, the arrival included: a client with one
+        // request at a time reads 1 however slow it is, so "queued" means another one in flight.
+        if (p.entry.queueDepth >= QUEUED_DEPTH && got < reserved * 0.95) {
           const measurement: Measurement = dim === 'iops' ? 'reservation-iops' : 'reservation-mbps';
-          const text = `host ${p.entry.host} on ${p.entry.lun} gets ${fmt(got)} ${dim === 'iops' ? 'IOPS' : 'MB/s'} with ${fmt(p.entry.queueDepth)} requests queued, below the reservation of ${fmt(reserved)} of class "${cls.name}"`;
+          const text = `host ${p.entry.host} on ${p.entry.lun} gets ${fmt(got)} ${dim === 'iops' ? 'IOPS' : 'MB/s'} with ${fmt(p.entry.queueDepth)} requests in flight on average, below the reservation of ${fmt(reserved)} of class "${cls.name}"`;
           result.violations.push({ gatewayId, className: cls.name, host: p.entry.host, lun: p.entry.lun, measurement, observed: got, target: reserved, text });
           const victimRate = victimsOf(cls, classes, pairs).reduce((s, v) => s + v.entry[dim], 0);
           if (victimRate > 0) reasons.push({ cls, keep: Math.max(MIN_CUT, 1 - (reserved - got) / victimRate), why: text });

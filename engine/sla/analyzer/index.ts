@@ -7,6 +7,7 @@ export {
   INITIAL_RESTORE_STEP,
   MIN_RESTORE_STEP,
   ACTIVE_IOPS,
+  QUEUED_DEPTH,
   type AnalyzerInput,
   type AnalyzerState,
   type AnalysisResult,

@@ -63,7 +63,9 @@ export function modelInterval(model: StorageModel, pairs: readonly ModelPair[], 
         latencyP50Us: Math.LN2 * lat * 1000,
         latencyP95Us: -Math.log(0.05) * lat * 1000,
         latencyP99Us: -Math.log(0.01) * lat * 1000,
-        queueDepth: (iops * lat) / 1000,
+        // As the gateway reports it: the mean depth seen by arrivals, the arrival included
+        // (PASTA: 1 + the time-average of Little's law).
+        queueDepth: 1 + (iops * lat) / 1000,
       };
     });
     out.push({ gatewayId, entries });

@@ -57,9 +57,9 @@ describe('checkPolicy', () => {
     expect(gold.throttleable).toBe(false);
     expect(bronze.throttleable).toBe(true);
     expect(bronze.floor.iops).toBeGreaterThan(0);
-    expect(classOf(p, 'gw1', 'gold', 'gold/lun0')?.name).toBe('gold');
-    expect(classOf(p, 'gw1', 'bronze', 'bronze/lun1')?.name).toBe('bronze');
-    expect(classOf(p, 'gw1', 'stranger', 'gold/lun0')).toBeUndefined();
+    expect(classOf(p, 'gw1', 'gold', 'lun0')?.name).toBe('gold');
+    expect(classOf(p, 'gw1', 'bronze', 'lun1')?.name).toBe('bronze');
+    expect(classOf(p, 'gw1', 'stranger', 'lun0')).toBeUndefined();
   });
 
   it('reports a YAML syntax error with its line and column', () => {

@@ -3,12 +3,15 @@ import type { FileListing } from '../../../engine/host/contract.js';
 import type { EngineConnection } from '../engine/connection.js';
 import { Modal } from './Modal.js';
 
-const SUFFIX = '.headroom.json';
+const WORKSPACE_SUFFIX = '.headroom.json';
 
 export interface FileDialogRequest {
   mode: 'open' | 'save';
   startDir: string | null;
   suggestedName: string;
+  /** Files shown and the ending a saved name gets (default: workspaces). */
+  suffix?: string;
+  title?: string;
   resolve(path: string | null): void;
 }
 
@@ -22,6 +25,7 @@ function joinPath(dir: string, name: string): string {
  * this dialog browses folders through the engine (files.list) and returns a path for it.
  */
 export function FileDialog({ request, connection }: { request: FileDialogRequest; connection: EngineConnection }) {
+  const SUFFIX = request.suffix ?? WORKSPACE_SUFFIX;
   const [listing, setListing] = useState<FileListing | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState(request.suggestedName);
@@ -43,7 +47,7 @@ export function FileDialog({ request, connection }: { request: FileDialogRequest
     } catch (err) {
       if (ticket === latest.current) setError(err instanceof Error ? err.message : String(err));
     }
-  }, [connection]);
+  }, [connection, SUFFIX]);
 
   useEffect(() => { void load(request.startDir ?? undefined); }, [load, request.startDir]);
 
@@ -62,7 +66,7 @@ export function FileDialog({ request, connection }: { request: FileDialogRequest
 
   return (
     <Modal
-      title={request.mode === 'open' ? 'Open workspace' : 'Save workspace as'}
+      title={request.title ?? (request.mode === 'open' ? 'Open workspace' : 'Save workspace as')}
       onClose={() => request.resolve(null)}
       testId="file-dialog"
       footer={

@@ -6,6 +6,8 @@ import type { WorkspaceStore } from '../state/workspace-store.js';
 import { EngineView } from './EngineView.js';
 import { OverviewView } from './OverviewView.js';
 import { MessagingView } from './messaging/MessagingView.js';
+import { MonitorView } from './sla/MonitorView.js';
+import { PoliciesView } from './sla/PoliciesView.js';
 import { WhatIfView } from './whatif/WhatIfView.js';
 
 export interface ViewContext {
@@ -14,6 +16,8 @@ export interface ViewContext {
   workspace: Workspace | null;
   info: EngineInfo | null;
   openPath(path: string): void;
+  /** Choose a file through the engine (policies, databases: anything but workspaces). */
+  browse(request: { mode: 'open' | 'save'; suffix: string; title: string; suggestedName?: string; startDir?: string | null }): Promise<string | null>;
 }
 
 export interface ViewDefinition {
@@ -30,6 +34,8 @@ export const VIEWS: ViewDefinition[] = [
   { id: 'overview', title: 'Study', section: 'study', render: (c) => <OverviewView workspace={c.workspace} store={c.store} /> },
   { id: 'whatif', title: 'What-if', section: 'study', render: (c) => <WhatIfView workspace={c.workspace} store={c.store} connection={c.connection} version={c.info?.version ?? 'unknown'} /> },
   { id: 'messaging', title: 'Messaging', section: 'study', render: (c) => <MessagingView workspace={c.workspace} store={c.store} connection={c.connection} /> },
+  { id: 'policies', title: 'Policies', section: 'study', render: (c) => <PoliciesView workspace={c.workspace} store={c.store} connection={c.connection} browse={c.browse} samplesDir={c.info?.samplesDir ?? null} /> },
+  { id: 'monitor', title: 'Monitor', section: 'study', render: (c) => <MonitorView workspace={c.workspace} store={c.store} connection={c.connection} browse={c.browse} /> },
   { id: 'engine', title: 'Engine', section: 'tools', render: (c) => <EngineView connection={c.connection} info={c.info} onOpen={c.openPath} />, renderTool: (c) => <EngineView connection={c.connection} info={c.info} onOpen={c.openPath} /> },
 ];
 

@@ -1,0 +1,1 @@
+export { SlaServer, type SlaServerOptions, type SlaServerEvent, type SlaServerStatus, type SlaCycleReport } from './server.js';

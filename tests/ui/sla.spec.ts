@@ -1,0 +1,146 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, repoRoot, screenshotDir, test } from './workbench.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => { const { port } = server.address() as net.AddressInfo; server.close(() => resolve(port)); });
+  });
+}
+
+async function openStudy(page: Page, url: string, file: string): Promise<void> {
+  await page.goto(url);
+  await expect(page.getByTestId('engine-status')).toHaveText(/connected/);
+  await page.getByTestId('menu-file').click();
+  await page.getByTestId('cmd-open').click();
+  const dialog = page.getByTestId('file-dialog');
+  await dialog.getByTestId('file-dialog-folder').fill(path.dirname(file));
+  await dialog.getByTestId('file-dialog-folder').press('Enter');
+  await dialog.getByText(path.basename(file), { exact: true }).dblclick();
+  await expect(page.getByTestId('document-state')).toHaveText('Saved');
+}
+
+/** A policy for this test: the sample's gold/bronze classes, its gateway connecting in with a secret file here. */
+async function writePolicy(dir: string, targetMs?: number): Promise<string> {
+  const sample = await readFile(path.join(repoRoot, 'samples', 'policies', 'gold-bronze.yaml'), 'utf8');
+  await mkdir(path.join(dir, 'secrets'), { recursive: true });
+  await writeFile(path.join(dir, 'secrets', 'gw1.secret'), 'ui-test-secret\n');
+  const policy = path.join(dir, 'gold-bronze.yaml');
+  let text = sample.replace(/pollIntervalMs: \d+/, 'pollIntervalMs: 1000');
+  // A tight target makes the UI test's short run show a violation and its correction for sure.
+  if (targetMs !== undefined) text = text.replace(/(latencyTarget:\s*\n\s*percentile: p\d\d\s*\n\s*ms:) \d+/, `$1 ${targetMs}`);
+  await writeFile(policy, text);
+  return policy;
+}
+
+test('Policies: Monaco edits the policy with schema completion and inline errors; the checker names line and column', async ({ page, workbench }) => {
+  const csp: string[] = [];
+  page.on('console', (m) => { if (/Content Security Policy|Refused to/.test(m.text())) csp.push(m.text()); });
+  const file = path.join(workbench.dir, 'policies.headroom.json');
+  await copyFile(path.join(repoRoot, 'samples', 'capacity-study.headroom.json'), file);
+  const policy = await writePolicy(workbench.dir);
+  await openStudy(page, workbench.url, file);
+  await page.getByTestId('explorer-policies').click();
+  const view = page.getByTestId('policies-view');
+  await view.getByTestId('policy-open').click();
+  const dialog = page.getByTestId('file-dialog');
+  await dialog.getByTestId('file-dialog-folder').fill(workbench.dir);
+  await dialog.getByTestId('file-dialog-folder').press('Enter');
+  await dialog.getByText('gold-bronze.yaml', { exact: true }).dblclick();
+
+  const editor = view.getByTestId('policy-editor');
+  await expect(editor.locator('.view-lines')).toContainText('gold-bronze');
+  await expect(view.getByTestId('policy-problems')).toContainText('No problems.');
+
+  // Hover documentation comes from the policy schema.
+  const priorityKey = editor.locator('.view-line').filter({ hasText: /^\s*priority:\s*1\s*$/ }).getByText('priority');
+  // Monaco shows hovers after the pointer rests on a word; nudge it until it does.
+  await expect(async () => {
+    await priorityKey.hover({ position: { x: 6, y: 6 } });
+    await priorityKey.hover({ position: { x: 12, y: 7 } });
+    await expect(page.locator('.monaco-hover').filter({ hasText: 'most important' }).first()).toBeVisible({ timeout: 2000 });
+  }).toPass({ timeout: 20_000 });
+  await page.mouse.move(0, 0);
+
+  // A priority that is not a number: the schema marks it as you type and the engine's checker names line and column.
+  const priority = editor.locator('.view-line').filter({ hasText: /^\s*priority:\s*1\s*$/ });
+  await priority.click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type('top');
+  await expect(view.getByTestId('policy-problems')).toContainText('error');
+  await expect(view.getByTestId('policy-problems')).toContainText('13:');
+  await expect(editor.locator('.squiggly-error').first()).toBeAttached();
+  await expect(view.getByTestId('policy-apply')).toBeDisabled();
+
+  // Completion from the schema: a new key in a class offers the schema's properties.
+  await page.keyboard.press('Escape'); // close any word suggestions typing opened, so Enter makes a new line
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+  // Exactly a class property's indentation, whatever the editor's auto-indent did.
+  await page.keyboard.press('Shift+Home');
+  await page.keyboard.type('    ');
+  await page.keyboard.press('Control+Space');
+  await expect(page.locator('.suggest-widget')).toBeVisible();
+  await expect(page.locator('.suggest-widget')).toContainText(/throttleable|floor|limit|reservation/);
+  await page.keyboard.press('Escape');
+  await view.screenshot({ path: path.join(screenshotDir, 'policies.png') });
+  expect(csp).toEqual([]);
+  // Nothing is written until the user saves.
+  expect(await readFile(policy, 'utf8')).toContain('priority: 1');
+});
+
+test('Monitor: the SLA server in the engine polls a real gateway, throttles bronze, and shows it live', async ({ page, workbench }) => {
+  test.setTimeout(150_000);
+  await page.setViewportSize({ width: 1500, height: 2200 });
+  const file = path.join(workbench.dir, 'monitor.headroom.json');
+  await copyFile(path.join(repoRoot, 'samples', 'capacity-study.headroom.json'), file);
+  const policy = await writePolicy(workbench.dir, 4);
+  expect(await readFile(policy, 'utf8')).toMatch(/ms: 4\b/);
+  const [storagePort, gatewayPort, serverPort] = [await freePort(), await freePort(), await freePort()];
+  const children: ChildProcess[] = [];
+  try {
+    children.push(spawn('nbdkit', ['-f', '--exit-with-parent', '-p', String(storagePort), '--filter=rate', 'memory', '1G', 'rate=200M'], { stdio: 'ignore' }));
+    await openStudy(page, workbench.url, file);
+    await page.getByTestId('explorer-monitor').click();
+    const view = page.getByTestId('monitor-view');
+    // The study names its policy; the Monitor starts the server with it.
+    await page.getByTestId('explorer-policies').click();
+    await page.getByTestId('policy-open').click();
+    const dialog = page.getByTestId('file-dialog');
+    await dialog.getByTestId('file-dialog-folder').fill(workbench.dir);
+    await dialog.getByTestId('file-dialog-folder').press('Enter');
+    await dialog.getByText('gold-bronze.yaml', { exact: true }).dblclick();
+    await page.getByTestId('explorer-monitor').click();
+    await view.getByTestId('monitor-listen').fill(`127.0.0.1:${serverPort}`);
+    await view.getByTestId('monitor-start').click();
+    await expect(view.getByTestId('monitor-status')).toContainText(`127.0.0.1:${serverPort}`);
+
+    children.push(spawn(process.execPath, [path.join(repoRoot, 'bin', 'headroom.js'), 'gateway', '--listen', `127.0.0.1:${gatewayPort}`,
+      '--export', `lun0=nbd://127.0.0.1:${storagePort}`, '--export', `lun1=nbd://127.0.0.1:${storagePort}`,
+      '--server', `127.0.0.1:${serverPort}`, '--secret-file', path.join(workbench.dir, 'secrets', 'gw1.secret'), '--gateway-id', 'gw1'],
+    { stdio: 'ignore', env: { ...process.env, HEADROOM_LOG_LEVEL: 'warn' } }));
+    await expect(view.getByTestId('monitor-gateways')).toContainText('gw1', { timeout: 20_000 });
+
+    const fio = spawn('fio', ['--ioengine=nbd', '--size=256m', '--time_based=1', '--runtime=14',
+      '--name=gold', `--uri=nbd://127.0.0.1:${gatewayPort}/gold/lun0`, '--rw=randread', '--bs=4k', '--iodepth=1', '--rate_iops=100',
+      '--name=bronze', `--uri=nbd://127.0.0.1:${gatewayPort}/bronze/lun1`, '--rw=randwrite', '--bs=128k', '--iodepth=32'], { stdio: 'ignore' });
+    children.push(fio);
+    await expect(view.getByTestId('monitor-classes')).toContainText('gold', { timeout: 20_000 });
+    await expect(view.getByTestId('monitor-actions')).toContainText('bronze', { timeout: 30_000 });
+    await expect(view.getByTestId('monitor-actions')).toContainText('yes', { timeout: 10_000 });
+    await new Promise<void>((resolve) => { if (fio.exitCode !== null) resolve(); else fio.once('exit', () => resolve()); });
+    await expect(view.getByTestId('chart-latency').locator('.scatterlayer .trace').first()).toBeAttached();
+    await expect(view.getByTestId('chart-timeline').locator('.scatterlayer .trace')).toHaveCount(2);
+    await view.screenshot({ path: path.join(screenshotDir, 'monitor.png') });
+    await view.getByTestId('monitor-stop').click();
+    await expect(view.getByTestId('monitor-start')).toBeVisible();
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+  }
+});
