@@ -28,6 +28,15 @@ export interface ShellBridge {
   /** Answer to 'close-requested': true closes the window (after the renderer saved or the user discarded). */
   confirmClose(close: boolean): void;
   onMenuCommand(listener: (command: MenuCommand) => void): () => void;
+  /** Print the report's HTML with Electron's printToPDF (the same page settings the engine gives Chromium). */
+  printReport(request: ReportPrintRequest): Promise<{ path: string; pages: number | null }>;
+}
+
+export interface ReportPrintRequest {
+  html: string;
+  paper: 'A4' | 'Letter';
+  outPath: string;
+  title: string;
 }
 
 /** Channel names shared by main and preload; main checks every sender against the app:// origin. */
@@ -40,6 +49,7 @@ export const IPC = {
   confirmClose: 'headroom:confirm-close',
   menuCommand: 'headroom:menu-command',
   enginePort: 'headroom:engine-port',
+  reportPrint: 'headroom:report-print',
 } as const;
 
 /** The message the preload posts to the page, carrying the engine's MessagePort. */

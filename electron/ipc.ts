@@ -1,6 +1,7 @@
 import { dialog, ipcMain, type BrowserWindow, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
 import type { DocumentState } from './bridge.js';
 import { IPC } from './bridge.js';
+import { isReportPrintRequest, printReportToPdf } from './report-print.js';
 import { isAppUrl } from './security.js';
 
 const WORKSPACE_FILTERS = [{ name: 'Headroom workspace', extensions: ['headroom.json'] }, { name: 'All files', extensions: ['*'] }];
@@ -54,6 +55,11 @@ export function registerIpcHandlers(deps: IpcDeps): void {
     const window = deps.windowFor(event);
     if (!isTrustedSender(event) || !window || !isDocumentState(state)) return;
     deps.setDocumentState(window, state);
+  });
+  ipcMain.handle(IPC.reportPrint, async (event, request: unknown) => {
+    if (!isTrustedSender(event)) throw new Error('refused: untrusted sender');
+    if (!isReportPrintRequest(request)) throw new Error('refused: malformed report print request');
+    return printReportToPdf(request);
   });
   ipcMain.on(IPC.confirmClose, (event, close: unknown) => {
     const window = deps.windowFor(event);

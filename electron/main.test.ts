@@ -169,6 +169,30 @@ describe('Electron shell setup', () => {
     expect(window.destroyed).toBe(true);
   });
 
+  it('exports a report from File > Export…: the renderer is asked, then main prints its HTML with printToPDF', async () => {
+    const { window, state } = await boot();
+    findItem(menu(state), 'File', 'Export…')!.click!();
+    expect(window.webContents.sent.at(-1)).toEqual({ channel: IPC.menuCommand, args: [{ command: 'export' }] });
+
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'headroom-export-')), 'study-report.pdf');
+    const print = state.ipcHandlers.get(IPC.reportPrint)!;
+    const html = '<!doctype html><title>Study</title><script>window.__reportReady = true</script>';
+    const result = await print(trusted(window), { html, paper: 'Letter', outPath: out, title: 'Study' }) as { path: string; pages: number };
+    expect(result).toEqual({ path: out, pages: 2 });
+    expect(readFileSync(out, 'latin1')).toMatch(/^%PDF-/);
+    const printer = FakeBrowserWindow.all.find((w) => w !== window)!;
+    expect(printer.loadedFileText).toBe(html);
+    expect(printer.options.show).toBe(false);
+    expect((printer.options.webPreferences as Record<string, unknown>).sandbox).toBe(true);
+    expect(printer.destroyed).toBe(true);
+    expect(printer.webContents.printed[0]).toMatchObject({ pageSize: 'Letter', printBackground: true, displayHeaderFooter: true, preferCSSPageSize: true });
+    expect(String(printer.webContents.printed[0]!.footerTemplate)).toContain('pageNumber');
+
+    await expect(Promise.resolve().then(() => print(untrusted(window), { html, paper: 'A4', outPath: out, title: 'x' }))).rejects.toThrow(/untrusted/);
+    await expect(Promise.resolve().then(() => print(trusted(window), { html, paper: 'A4', outPath: '/tmp/x.headroom.json', title: 'x' }))).rejects.toThrow(/workspace/);
+    await expect(Promise.resolve().then(() => print(trusted(window), { html, paper: 'B5', outPath: out, title: 'x' }))).rejects.toThrow(/malformed/);
+  });
+
   it('remembers the window placement', async () => {
     const first = await boot();
     first.window.bounds = { x: 120, y: 80, width: 1234, height: 777 };

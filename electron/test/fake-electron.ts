@@ -4,6 +4,7 @@
  * inspect it and fire the events Electron would.
  */
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 
 type Listener = (...args: unknown[]) => unknown;
 
@@ -18,7 +19,15 @@ export class FakeWebContents extends EventEmitter {
   windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
   permissionHandler: ((wc: unknown, permission: string, callback: (granted: boolean) => void) => void) | null = null;
   session = { setPermissionRequestHandler: (h: FakeWebContents['permissionHandler']) => { this.permissionHandler = h; } };
+  printed: Array<Record<string, unknown>> = [];
+  /** How many readiness polls answer "not yet" before the report page says it is ready. */
+  readyAfterPolls = 2;
   send(channel: string, ...args: unknown[]): void { this.sent.push({ channel, args }); }
+  async executeJavaScript(): Promise<string> { return this.readyAfterPolls-- > 0 ? '' : 'ready'; }
+  async printToPDF(options: Record<string, unknown>): Promise<Buffer> {
+    this.printed.push(options);
+    return Buffer.from('%PDF-1.7\n1 0 obj << /Type /Page >>\n2 0 obj << /Type /Page >>\n%%EOF\n', 'latin1');
+  }
   postMessage(channel: string, message: unknown, ports: unknown[] = []): void { this.posted.push({ channel, message, ports }); }
   setWindowOpenHandler(handler: FakeWebContents['windowOpenHandler']): void { this.windowOpenHandler = handler; }
 }
@@ -42,7 +51,10 @@ export class FakeBrowserWindow extends EventEmitter {
     this.bounds = { x: Number(options.x ?? 100), y: Number(options.y ?? 100), width: Number(options.width ?? 800), height: Number(options.height ?? 600) };
     FakeBrowserWindow.all.push(this);
   }
+  loadedFileText: string | null = null;
   loadURL(url: string): Promise<void> { this.loadedUrl = url; return Promise.resolve(); }
+  async loadFile(file: string): Promise<void> { this.loadedUrl = `file://${file}`; this.loadedFileText = readFileSync(file, 'utf8'); }
+  destroy(): void { this.destroyed = true; this.webContents.emit('destroyed'); }
   show(): void {}
   focus(): void { FakeBrowserWindow.focused = this; }
   maximize(): void { this.maximized = true; }

@@ -6,6 +6,7 @@ import type { UslFit } from '../analysis/index.js';
 import type { MessagingStudyResult } from '../pmdaemon/index.js';
 import type { PolicyDiagnostic, PolicyVersion, ClassPoint, Timeline, PolicyHover, PolicyCompletion } from '../sla/index.js';
 import type { SlaServerEvent, SlaServerStatus } from '../sla/server/index.js';
+import type { ReportModel } from '../report/index.js';
 
 /**
  * The one contract between the renderer and the engine. Params have schemas because they cross
@@ -73,6 +74,12 @@ export const methodParams = {
   'sla.history': NoParams,
   'sla.series': Type.Object({ className: Type.String({ minLength: 1, maxLength: 200 }), from: Type.Number(), to: Type.Number(), gatewayId: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
   'sla.timeline': Type.Object({ from: Type.Number(), to: Type.Number(), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
+  'report.items': Type.Object({ workspace: Type.Unknown() }, { additionalProperties: false }),
+  'report.preview': Type.Object({ workspace: Type.Unknown(), workspacePath: Type.Optional(FilePath), only: Type.Optional(Type.Array(Type.String({ maxLength: 300 }), { maxItems: 500 })) }, { additionalProperties: false }),
+  'report.html': Type.Object({
+    workspace: Type.Unknown(), workspacePath: Type.Optional(FilePath), only: Type.Optional(Type.Array(Type.String({ maxLength: 300 }), { maxItems: 500 })),
+    paper: Type.Union([Type.Literal('A4'), Type.Literal('Letter')]),
+  }, { additionalProperties: false }),
   'usl.fit': Type.Object(
     { points: Type.Array(Type.Object({ n: Type.Number(), throughput: Type.Number() }, { additionalProperties: false }), { minItems: 1, maxItems: 100_000 }) },
     { additionalProperties: false },
@@ -98,7 +105,18 @@ export const MessagingRequestSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const ReportExportSchema = Type.Object({
+  workspace: Type.Unknown(),
+  workspacePath: Type.Optional(FilePath),
+  only: Type.Optional(Type.Array(Type.String({ maxLength: 300 }), { maxItems: 500 })),
+  paper: Type.Union([Type.Literal('A4'), Type.Literal('Letter')]),
+  pdf: Type.Optional(FilePath),
+  csvDir: Type.Optional(FilePath),
+  html: Type.Optional(FilePath),
+}, { additionalProperties: false });
+
 export const streamParams = {
+  'report.export': ReportExportSchema,
   'messaging.run': MessagingRequestSchema,
   'smp.sweep': Type.Object(
     { base: ScenarioSchema, axes: Type.Array(SweepAxisSchema, { minItems: 1, maxItems: 8 }), workers: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })) },
@@ -151,6 +169,15 @@ export type SlaApplyResult =
   | { ok: true; version: PolicyVersion; restartNeeded: string[] }
   | { ok: false; diagnostics: PolicyDiagnostic[]; active: PolicyVersion | null };
 
+export interface ReportItemGroup { kind: string; title: string; items: Array<{ name: string; title: string }> }
+export interface ReportExportResult {
+  pdf: { path: string; pages: number } | null;
+  csv: { dir: string; files: string[] } | null;
+  html: string | null;
+  /** Set when a PDF was asked for but no Chromium was found: the HTML was written instead. */
+  noChromium: string | null;
+}
+
 export interface MethodResults {
   'engine.info': EngineInfo;
   'workspace.new': Workspace;
@@ -166,6 +193,9 @@ export interface MethodResults {
   'smp.validate': { ok: boolean; where: string | null; message: string | null };
   'smp.samples': SmpSample[];
   'usl.fit': UslFit;
+  'report.items': ReportItemGroup[];
+  'report.preview': ReportModel;
+  'report.html': { html: string; title: string };
   'policy.schema': unknown;
   'policy.check': PolicyCheckResult;
   'policy.read': PolicyFile;
@@ -185,6 +215,7 @@ export interface StreamTypes {
   'workspace.scan': { progress: ScanProgress; result: ScanResult };
   'smp.sweep': { progress: SweepProgressUpdate; result: SweepResult };
   'messaging.run': { progress: { done: number; total: number; label: string }; result: MessagingStudyResult };
+  'report.export': { progress: { done: number; total: number; label: string }; result: ReportExportResult };
 }
 
 /** Events the engine pushes without being asked. */

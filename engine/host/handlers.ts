@@ -6,6 +6,7 @@ import {
   WorkspaceError, WorkspaceSchema, WORKSPACE_FILE_SUFFIX, newWorkspace, openWorkspace, saveWorkspace, validateWorkspace,
 } from '../workspace/index.js';
 import type { EngineEvents, FileEntry, FileListing, SampleEntry, ScanFinding } from './contract.js';
+import { reportMethodHandlers, reportStreamHandlers } from './report-handlers.js';
 import { slaMethodHandlers } from './sla-handlers.js';
 import type { MethodHandlers, StreamHandlers } from './service.js';
 import { RecentWorkspaces } from './recent.js';
@@ -59,6 +60,7 @@ export function createMethodHandlers(
     'recent.add': (params) => recent.add(path.resolve(params.path)),
     ...smpMethodHandlers(),
     ...slaMethodHandlers(emit, log),
+    ...reportMethodHandlers(),
   };
 }
 
@@ -96,6 +98,7 @@ export function createStreamHandlers(): StreamHandlers {
     },
     ...smpStreamHandlers(),
     ...messagingStreamHandlers(),
+    ...reportStreamHandlers(),
   };
 }
 

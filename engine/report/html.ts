@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { allTables, type Cell, type ChartSpec, type Paper, type ReportModel, type ReportSection, type ReportTable, type TableColumn } from './model.js';
+import { formatCell } from './format.js';
 import { pageScript } from './page-script.js';
 import { provenanceRows } from './provenance.js';
 
@@ -35,14 +36,7 @@ export function anchorOf(sectionId: string): string {
 }
 
 /** Number shown in print: scaled, fixed decimals, grouped thousands; CSV keeps the raw value. */
-export function formatCell(value: Cell, column: Pick<TableColumn, 'digits' | 'scale'>): string {
-  if (value === null) return '—';
-  if (typeof value === 'string') return value;
-  if (!Number.isFinite(value)) return String(value);
-  const v = value * (column.scale ?? 1);
-  if (column.digits === undefined) return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toLocaleString('en-US', { maximumFractionDigits: 6 });
-  return v.toLocaleString('en-US', { minimumFractionDigits: column.digits, maximumFractionDigits: column.digits });
-}
+export { formatCell };
 
 function formatParameter(value: string | number | boolean | null): string {
   if (value === null) return '—';

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { NoChromiumError, ReportError, throwIfAborted } from './errors.js';
-import { escapeHtml } from './html.js';
 import type { Paper } from './model.js';
 
 export interface PrintOptions {
@@ -36,25 +35,9 @@ export function findChromium(explicit?: string, env: NodeJS.ProcessEnv = process
   return found;
 }
 
-/**
- * Page setup shared by every printer of the report: Playwright's page.pdf here, Electron's
- * webContents.printToPDF in the app (pageSize, printBackground, displayHeaderFooter,
- * headerTemplate, footerTemplate, preferCSSPageSize, generateDocumentOutline), so both PDFs match.
- * Margins come from the page's CSS @page rule.
- */
-export function printSettings(paper: Paper, footerTitle = ''): {
-  pageSize: Paper; printBackground: true; displayHeaderFooter: true; headerTemplate: string; footerTemplate: string; preferCSSPageSize: true;
-} {
-  const title = footerTitle ? `${escapeHtml(footerTitle)} · ` : '';
-  return {
-    pageSize: paper,
-    printBackground: true,
-    displayHeaderFooter: true,
-    headerTemplate: '<span></span>',
-    footerTemplate: `<div style="font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 7.5pt; color: #555; width: 100%; padding: 0 15mm; display: flex; justify-content: space-between;"><span>${title}Headroom</span><span>page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>`,
-    preferCSSPageSize: true,
-  };
-}
+import { printSettings } from './print-settings.js';
+
+export { printSettings };
 
 export const chromiumArgs: readonly string[] = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 

@@ -144,7 +144,7 @@ export function App({ connection, store, shell, recentList }: { connection: Engi
           case 'open-recent': void openPathRef.current(message.path); break;
           case 'save': void c.save(); break;
           case 'save-as': void c.saveAs(); break;
-          case 'export': notify('info', 'Reports arrive with the Reports view.'); break;
+          case 'export': if (store.getState().workspace) openTabRef.current('reports'); else notify('info', 'Open a study to export its report.'); break;
           case 'close-requested': void discardOkRef.current().then((ok) => shell.confirmClose(ok)); break;
         }
       });
@@ -162,6 +162,8 @@ export function App({ connection, store, shell, recentList }: { connection: Engi
     window.addEventListener('beforeunload', onUnload);
     return () => { window.removeEventListener('keydown', onKey); window.removeEventListener('beforeunload', onUnload); };
   }, [shell, notify]);
+  const openTabRef = useRef(openTab);
+  openTabRef.current = openTab;
   const openPathRef = useRef(openPath);
   openPathRef.current = openPath;
   const discardOkRef = useRef(discardOk);
@@ -182,6 +184,7 @@ export function App({ connection, store, shell, recentList }: { connection: Engi
         { label: 'Open Recent', submenu: recent.map((p) => ({ label: p, run: () => void openPath(p) })) },
         { label: 'Save', shortcut: 'Ctrl+S', run: () => void commands.save(), disabled: !doc.workspace, testId: 'cmd-save' },
         { label: 'Save As…', shortcut: 'Ctrl+Shift+S', run: () => void commands.saveAs(), disabled: !doc.workspace, testId: 'cmd-save-as' },
+        { label: 'Export…', run: () => openTab('reports'), disabled: !doc.workspace, testId: 'cmd-export' },
       ],
     },
     { label: 'View', items: [{ label: 'Start', run: () => openTab('welcome') }, ...VIEWS.map((v) => ({ label: v.title, run: () => openTab(v.id), disabled: v.section === 'study' && !doc.workspace }))] },
@@ -194,6 +197,7 @@ export function App({ connection, store, shell, recentList }: { connection: Engi
     if (!view) return null;
     const ctx = {
       connection, store, workspace: doc.workspace, info, openPath: (p: string) => void openPath(p),
+      workspacePath: doc.path, shell,
       browse: (r: { mode: 'open' | 'save'; suffix: string; title: string; suggestedName?: string; startDir?: string | null }) =>
         new Promise<string | null>((resolve) => setFileRequest({
           mode: r.mode, suffix: r.suffix, title: r.title, suggestedName: r.suggestedName ?? '',

@@ -182,6 +182,15 @@ describe('Performance Analyzer, single decisions', () => {
     expect(result.changes.map((c) => c.gatewayId)).toEqual(['gw1']);
   });
 
+  it('a pair cut in MB/s alone still gets an IOPS cap at its floor or above, never "unlimited"', () => {
+    // Found by the property below: t moves bytes but no whole I/O in the interval, so only its MB/s can be cut.
+    const { result } = analyzeInterval(initialAnalyzerState(), { at: 0, policy, gateways: [{ gatewayId: 'gw1', entries: [
+      { ...entry('t', 0, 0, 0), mbps: 0.5 }, { ...entry('g', 1, 100, 0), mbps: 0 },
+    ] }] });
+    const cut = result.changes.find((c) => c.host === 't' && c.kind === 'throttle');
+    expect(cut?.iopsLimit).toBe(100);
+  });
+
   it('never caps below the floor, above the limit, or at 0 (unlimited), whatever the statistics', () => {
     const hosts = ['g', 's', 'b', 't', 'unbound'];
     const entryArb = fc.record({

@@ -329,9 +329,14 @@ function analyzeGateway(
     const proposal = proposals.get(key)!;
     const victim = pairs.find((p) => pairKey(gatewayId, p.entry.host, p.entry.lun) === key)!;
     const before = caps[key];
-    // A dimension the cut did not touch keeps its current cap: "no proposal" must never mean "unlimited".
-    const iopsLimit = Number.isFinite(proposal.iops) ? limitOf(proposal.iops, victim.cls.limit.iops) : before?.iopsLimit ?? victim.cls.limit.iops;
-    const mbpsLimit = Number.isFinite(proposal.mbps) ? limitOf(proposal.mbps, victim.cls.limit.mbps) : before?.mbpsLimit ?? victim.cls.limit.mbps;
+    // A dimension the cut did not touch keeps its current cap: "no proposal" must never mean
+    // "unlimited". Without a current cap it is held where it is (its measured rate, at least its
+    // floor): left unlimited, a pair cut in MB/s alone would be capped in IOPS at 0, i.e. not at all.
+    const [floorIops, floorMbps] = floorPair(victim.cls);
+    const hold = (dim: keyof RatePair, current: number | undefined, floor: number, classLimit: number): number =>
+      current !== undefined && current > 0 ? current : limitOf(Math.max(floor, round(victim.entry[dim], dim)), classLimit);
+    const iopsLimit = Number.isFinite(proposal.iops) ? limitOf(proposal.iops, victim.cls.limit.iops) : hold('iops', before?.iopsLimit, floorIops, victim.cls.limit.iops);
+    const mbpsLimit = Number.isFinite(proposal.mbps) ? limitOf(proposal.mbps, victim.cls.limit.mbps) : hold('mbps', before?.mbpsLimit, floorMbps, victim.cls.limit.mbps);
     if (before && before.iopsLimit === iopsLimit && before.mbpsLimit === mbpsLimit) {
       result.explanations.push(`gateway ${gatewayId}: host ${victim.entry.host} on ${victim.entry.lun} (class "${victim.cls.name}") already at its floor ${capText(iopsLimit, mbpsLimit)}; class "${proposal.risk.cls.name}" still at risk (${proposal.risk.why})`);
       continue;

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import type { ShellBridge } from '../../../electron/bridge.js';
 import type { EngineInfo } from '../../../engine/host/contract.js';
 import type { Workspace } from '../../../engine/workspace/schema.js';
 import type { EngineConnection } from '../engine/connection.js';
@@ -6,6 +7,7 @@ import type { WorkspaceStore } from '../state/workspace-store.js';
 import { EngineView } from './EngineView.js';
 import { OverviewView } from './OverviewView.js';
 import { MessagingView } from './messaging/MessagingView.js';
+import { ReportsView } from './report/ReportsView.js';
 import { MonitorView } from './sla/MonitorView.js';
 import { PoliciesView } from './sla/PoliciesView.js';
 import { WhatIfView } from './whatif/WhatIfView.js';
@@ -15,6 +17,10 @@ export interface ViewContext {
   store: WorkspaceStore;
   workspace: Workspace | null;
   info: EngineInfo | null;
+  /** The open workspace's file, or null before its first save. */
+  workspacePath: string | null;
+  /** The Electron shell, or null in a browser. */
+  shell: ShellBridge | null;
   openPath(path: string): void;
   /** Choose a file through the engine (policies, databases: anything but workspaces). */
   browse(request: { mode: 'open' | 'save'; suffix: string; title: string; suggestedName?: string; startDir?: string | null }): Promise<string | null>;
@@ -36,6 +42,7 @@ export const VIEWS: ViewDefinition[] = [
   { id: 'messaging', title: 'Messaging', section: 'study', render: (c) => <MessagingView workspace={c.workspace} store={c.store} connection={c.connection} /> },
   { id: 'policies', title: 'Policies', section: 'study', render: (c) => <PoliciesView workspace={c.workspace} store={c.store} connection={c.connection} browse={c.browse} samplesDir={c.info?.samplesDir ?? null} /> },
   { id: 'monitor', title: 'Monitor', section: 'study', render: (c) => <MonitorView workspace={c.workspace} store={c.store} connection={c.connection} browse={c.browse} /> },
+  { id: 'reports', title: 'Reports', section: 'study', render: (c) => <ReportsView workspace={c.workspace} workspacePath={c.workspacePath} connection={c.connection} browse={c.browse} shell={c.shell} /> },
   { id: 'engine', title: 'Engine', section: 'tools', render: (c) => <EngineView connection={c.connection} info={c.info} onOpen={c.openPath} />, renderTool: (c) => <EngineView connection={c.connection} info={c.info} onOpen={c.openPath} /> },
 ];
 

@@ -21,6 +21,11 @@ export interface EditorDiagnostic {
 export interface CodeEditorProps {
   /** A path-like name; the YAML schema applies to models whose name matches it. */
   path: string;
+  /**
+   * The text the editor starts with. The editor owns the text while the user types (echoing each
+   * change back would lag behind fast typing and move the cursor); to load other text, give the
+   * component a new React key.
+   */
   value: string;
   onChange(value: string): void;
   /** Hover documentation and completion, answered by the engine from the format's schema. */
@@ -64,11 +69,6 @@ export function CodeEditor({ path, value, onChange, help, diagnostics, height = 
     };
   }, [path]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  // Text replaced from outside (a policy loaded, a version restored) without losing the cursor on typing.
-  useEffect(() => {
-    const model = editor.current?.getModel();
-    if (model && model.getValue() !== value) model.setValue(value);
-  }, [value]);
 
   useEffect(() => {
     const m = api.current;

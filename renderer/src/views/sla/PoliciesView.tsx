@@ -24,6 +24,8 @@ export function PoliciesView({ workspace, store, connection, browse, samplesDir 
   const [serverRunning, setServerRunning] = useState(false);
   const policyFile = workspace.sla?.policyFile ?? null;
   const loadedFor = useRef<string | null>(null);
+  /** Counts texts loaded from files: each one starts a fresh editor. */
+  const [loads, setLoads] = useState(0);
 
   // Hover and completion from the engine's policy schema: the same one Apply validates against.
   const help = useMemo(() => ({
@@ -43,6 +45,7 @@ export function PoliciesView({ workspace, store, connection, browse, samplesDir 
     try {
       const read = await connection.engine.call('policy.read', { path: file });
       setDoc({ path: read.path, text: read.text, savedText: read.text, hash: read.hash });
+      setLoads((n) => n + 1);
       loadedFor.current = read.path;
       if (workspace.sla?.policyFile !== read.path) store.edit((w) => ({ ...w, sla: { ...w.sla, policyFile: read.path } }));
       setMessage(null);
@@ -110,7 +113,7 @@ export function PoliciesView({ workspace, store, connection, browse, samplesDir 
       </div>
       {message && <p className={message.kind === 'error' ? 'error' : message.kind === 'warn' ? 'warn' : 'ok'} role="status" data-testid="policy-message">{message.text}</p>}
       {doc && (
-        <CodeEditor path="policy.yaml" value={doc.text} onChange={(text) => setDoc((d) => (d ? { ...d, text } : d))}
+        <CodeEditor key={loads} path="policy.yaml" value={doc.text} onChange={(text) => setDoc((d) => (d ? { ...d, text } : d))}
           help={help} diagnostics={diagnostics} height={460} testId="policy-editor" />
       )}
       <h2>Problems ({errors.length} error{errors.length === 1 ? '' : 's'}, {diagnostics.length - errors.length} other)</h2>
