@@ -1,20 +1,13 @@
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { expect, repoRoot, screenshotDir, test } from './workbench.js';
+import { expect, openStudy, repoRoot, screenshotDir, test } from './workbench.js';
 
 test('Messaging: measure thread pair against thread per agent, chart it, fit USL, size shards, save', async ({ page, workbench }) => {
   test.setTimeout(240_000);
   await page.setViewportSize({ width: 1500, height: 2600 });
   const file = path.join(workbench.dir, 'messaging.headroom.json');
   await copyFile(path.join(repoRoot, 'samples', 'capacity-study.headroom.json'), file);
-  await page.goto(workbench.url);
-  await expect(page.getByTestId('engine-status')).toHaveText(/connected/);
-  await page.getByTestId('menu-file').click();
-  await page.getByTestId('cmd-open').click();
-  const dialog = page.getByTestId('file-dialog');
-  await dialog.getByTestId('file-dialog-folder').fill(workbench.dir);
-  await dialog.getByTestId('file-dialog-folder').press('Enter');
-  await dialog.getByText('messaging.headroom.json', { exact: true }).dblclick();
+  await openStudy(page, workbench.url, file);
   await page.getByTestId('explorer-messaging').click();
   const view = page.getByTestId('messaging-view');
 

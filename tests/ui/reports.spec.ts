@@ -2,20 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { copyFile, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { expect, repoRoot, screenshotDir, test } from './workbench.js';
+import { expect, openStudy, repoRoot, screenshotDir, test } from './workbench.js';
 
 test('Reports: choose sections, preview, and export PDF and CSV from browser mode', async ({ page, workbench }) => {
   test.setTimeout(120_000);
   const file = path.join(workbench.dir, 'report.headroom.json');
   await copyFile(path.join(repoRoot, 'samples', 'capacity-study.headroom.json'), file);
-  await page.goto(workbench.url);
-  await expect(page.getByTestId('engine-status')).toHaveText(/connected/);
-  await page.getByTestId('menu-file').click();
-  await page.getByTestId('cmd-open').click();
-  const dialog = page.getByTestId('file-dialog');
-  await dialog.getByTestId('file-dialog-folder').fill(workbench.dir);
-  await dialog.getByTestId('file-dialog-folder').press('Enter');
-  await dialog.getByText('report.headroom.json', { exact: true }).dblclick();
+  await openStudy(page, workbench.url, file);
 
   // File > Export… leads to the Reports view.
   await page.getByTestId('menu-file').click();

@@ -2,8 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import type { Page } from '@playwright/test';
-import { expect, repoRoot, screenshotDir, test } from './workbench.js';
+import { expect, openStudy, repoRoot, screenshotDir, test } from './workbench.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -11,18 +10,6 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => { const { port } = server.address() as net.AddressInfo; server.close(() => resolve(port)); });
   });
-}
-
-async function openStudy(page: Page, url: string, file: string): Promise<void> {
-  await page.goto(url);
-  await expect(page.getByTestId('engine-status')).toHaveText(/connected/);
-  await page.getByTestId('menu-file').click();
-  await page.getByTestId('cmd-open').click();
-  const dialog = page.getByTestId('file-dialog');
-  await dialog.getByTestId('file-dialog-folder').fill(path.dirname(file));
-  await dialog.getByTestId('file-dialog-folder').press('Enter');
-  await dialog.getByText(path.basename(file), { exact: true }).dblclick();
-  await expect(page.getByTestId('document-state')).toHaveText('Saved');
 }
 
 /** A policy for this test: the sample's gold/bronze classes, its gateway connecting in with a secret file here. */

@@ -1,19 +1,6 @@
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Page } from '@playwright/test';
-import { expect, repoRoot, screenshotDir, test } from './workbench.js';
-
-async function openStudy(page: Page, url: string, file: string): Promise<void> {
-  await page.goto(url);
-  await expect(page.getByTestId('engine-status')).toHaveText(/connected/);
-  await page.getByTestId('menu-file').click();
-  await page.getByTestId('cmd-open').click();
-  const dialog = page.getByTestId('file-dialog');
-  await dialog.getByTestId('file-dialog-folder').fill(path.dirname(file));
-  await dialog.getByTestId('file-dialog-folder').press('Enter');
-  await dialog.getByText(path.basename(file), { exact: true }).dblclick();
-  await expect(page.getByTestId('document-state')).toHaveText('Saved');
-}
+import { expect, openStudy, repoRoot, screenshotDir, test } from './workbench.js';
 
 test('What-if: the bus model, a scenario under both dispatchers, a sweep and a USL fit, saved in the workspace', async ({ page, workbench }) => {
   const cspViolations: string[] = [];

@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test as base } from '@playwright/test';
+import { expect, test as base } from '@playwright/test';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const screenshotDir = path.join(repoRoot, 'test-results', 'screenshots');
@@ -46,3 +46,16 @@ export const test = base.extend<object, { workbench: Workbench }>({
 });
 
 export { expect } from '@playwright/test';
+
+/** Open a workspace file as a user does: File > Open, the in-app dialog, a double click. */
+export async function openStudy(page: import('@playwright/test').Page, url: string, file: string): Promise<void> {
+  await page.goto(url);
+  await expect(page.getByTestId('engine-status')).toHaveText(/connected/);
+  await page.getByTestId('menu-file').click();
+  await page.getByTestId('cmd-open').click();
+  const dialog = page.getByTestId('file-dialog');
+  await dialog.getByTestId('file-dialog-folder').fill(path.dirname(file));
+  await dialog.getByTestId('file-dialog-folder').press('Enter');
+  await dialog.getByText(path.basename(file), { exact: true }).dblclick();
+  await expect(page.getByTestId('document-state')).toHaveText('Saved');
+}
