@@ -1,6 +1,6 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { expect, repoRoot, screenshotDir, test } from './workbench.js';
+import { chooseInDialog, expect, repoRoot, screenshotDir, test } from './workbench.js';
 
 const sample = path.join(repoRoot, 'samples', 'capacity-study.headroom.json');
 
@@ -35,8 +35,10 @@ test('open a sample, edit it, save it, reopen it and see the edit', async ({ pag
   await page.getByTestId('menu-file').click();
   await page.getByTestId('cmd-open').click();
   const dialog = page.getByTestId('file-dialog');
+  await expect(dialog.getByTestId('file-dialog-list')).not.toHaveAttribute('data-dir', '');
   await dialog.getByTestId('file-dialog-folder').fill(workbench.dir);
   await dialog.getByTestId('file-dialog-folder').press('Enter');
+  await expect(dialog.getByTestId('file-dialog-list')).toHaveAttribute('data-dir', workbench.dir);
   await dialog.getByText('study.headroom.json', { exact: true }).click();
   await dialog.getByTestId('file-dialog-confirm').click();
 
@@ -59,9 +61,7 @@ test('open a sample, edit it, save it, reopen it and see the edit', async ({ pag
   await expect(page.getByTestId('engine-status')).toHaveText(/connected/);
   await page.getByTestId('menu-file').click();
   await page.getByTestId('cmd-open').click();
-  await dialog.getByTestId('file-dialog-folder').fill(workbench.dir);
-  await dialog.getByTestId('file-dialog-folder').press('Enter');
-  await dialog.getByText('study.headroom.json', { exact: true }).dblclick();
+  await chooseInDialog(page, workbench.dir, 'study.headroom.json');
   await expect(page.getByTestId('study-description')).toHaveValue('Edited in the UI test: 12 CPUs, 3% background I/O.');
 });
 
@@ -75,9 +75,7 @@ test('save as a new file, then a corrupt file gives a readable error and stays b
   await page.getByTestId('menu-file').click();
   await page.getByTestId('cmd-open').click();
   const dialog = page.getByTestId('file-dialog');
-  await dialog.getByTestId('file-dialog-folder').fill(workbench.dir);
-  await dialog.getByTestId('file-dialog-folder').press('Enter');
-  await dialog.getByText('corrupt.headroom.json', { exact: true }).dblclick();
+  await chooseInDialog(page, workbench.dir, 'corrupt.headroom.json');
   const error = page.getByTestId('notice-error');
   await expect(error).toContainText(corrupt);
   await expect(error).toContainText(/line \d+, column \d+/);
@@ -90,8 +88,10 @@ test('save as a new file, then a corrupt file gives a readable error and stays b
   await page.getByTestId('study-name').fill('Replacement');
   await page.getByTestId('menu-file').click();
   await page.getByTestId('cmd-save-as').click();
+  await expect(dialog.getByTestId('file-dialog-list')).not.toHaveAttribute('data-dir', '');
   await dialog.getByTestId('file-dialog-folder').fill(workbench.dir);
   await dialog.getByTestId('file-dialog-folder').press('Enter');
+  await expect(dialog.getByTestId('file-dialog-list')).toHaveAttribute('data-dir', workbench.dir);
   await dialog.getByTestId('file-dialog-name').fill('corrupt.headroom.json');
   await dialog.getByTestId('file-dialog-confirm').click();
   await expect(page.getByTestId('notice-error').last()).toContainText('refusing to overwrite');

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { expect, openStudy, repoRoot, screenshotDir, test } from './workbench.js';
+import { chooseInDialog, expect, openStudy, repoRoot, screenshotDir, test } from './workbench.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,10 +35,7 @@ test('Policies: Monaco edits the policy with schema completion and inline errors
   await page.getByTestId('explorer-policies').click();
   const view = page.getByTestId('policies-view');
   await view.getByTestId('policy-open').click();
-  const dialog = page.getByTestId('file-dialog');
-  await dialog.getByTestId('file-dialog-folder').fill(workbench.dir);
-  await dialog.getByTestId('file-dialog-folder').press('Enter');
-  await dialog.getByText('gold-bronze.yaml', { exact: true }).dblclick();
+  await chooseInDialog(page, workbench.dir, 'gold-bronze.yaml');
 
   const editor = view.getByTestId('policy-editor');
   await expect(editor.locator('.view-lines')).toContainText('gold-bronze');
@@ -99,10 +96,7 @@ test('Monitor: the SLA server in the engine polls a real gateway, throttles bron
     // The study names its policy; the Monitor starts the server with it.
     await page.getByTestId('explorer-policies').click();
     await page.getByTestId('policy-open').click();
-    const dialog = page.getByTestId('file-dialog');
-    await dialog.getByTestId('file-dialog-folder').fill(workbench.dir);
-    await dialog.getByTestId('file-dialog-folder').press('Enter');
-    await dialog.getByText('gold-bronze.yaml', { exact: true }).dblclick();
+    await chooseInDialog(page, workbench.dir, 'gold-bronze.yaml');
     await page.getByTestId('explorer-monitor').click();
     await view.getByTestId('monitor-listen').fill(`127.0.0.1:${serverPort}`);
     await view.getByTestId('monitor-start').click();

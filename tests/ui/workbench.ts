@@ -53,9 +53,20 @@ export async function openStudy(page: import('@playwright/test').Page, url: stri
   await expect(page.getByTestId('engine-status')).toHaveText(/connected/);
   await page.getByTestId('menu-file').click();
   await page.getByTestId('cmd-open').click();
-  const dialog = page.getByTestId('file-dialog');
-  await dialog.getByTestId('file-dialog-folder').fill(path.dirname(file));
-  await dialog.getByTestId('file-dialog-folder').press('Enter');
-  await dialog.getByText(path.basename(file), { exact: true }).dblclick();
+  await chooseInDialog(page, path.dirname(file), path.basename(file));
   await expect(page.getByTestId('document-state')).toHaveText('Saved');
+}
+
+/**
+ * Pick a file in the in-app dialog: go to the folder and wait until the list shows it (a slow
+ * first listing of another folder, which may hold a file of the same name, must not be clicked).
+ */
+export async function chooseInDialog(page: import('@playwright/test').Page, folder: string, name: string): Promise<void> {
+  const dialog = page.getByTestId('file-dialog');
+  // As a user would: wait for the dialog's first listing before typing over its folder field.
+  await expect(dialog.getByTestId('file-dialog-list')).not.toHaveAttribute('data-dir', '');
+  await dialog.getByTestId('file-dialog-folder').fill(folder);
+  await dialog.getByTestId('file-dialog-folder').press('Enter');
+  await expect(dialog.getByTestId('file-dialog-list')).toHaveAttribute('data-dir', folder);
+  await dialog.getByText(name, { exact: true }).dblclick();
 }

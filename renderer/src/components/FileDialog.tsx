@@ -56,7 +56,9 @@ export function FileDialog({ request, connection }: { request: FileDialogRequest
     if (request.mode === 'save') {
       const trimmed = name.trim();
       if (!trimmed) { setError('Enter a file name.'); return; }
-      request.resolve(joinPath(listing.dir, trimmed.endsWith(SUFFIX) ? trimmed : trimmed + SUFFIX));
+      // The folder the user sees typed is where the file goes, even if they did not press Go.
+      const dir = pathInput.trim() || listing.dir;
+      request.resolve(joinPath(dir, trimmed.endsWith(SUFFIX) ? trimmed : trimmed + SUFFIX));
     } else {
       const chosen = listing.entries.find((e) => e.kind === 'file' && e.name === name);
       if (!chosen) { setError('Choose a workspace file.'); return; }
@@ -76,12 +78,17 @@ export function FileDialog({ request, connection }: { request: FileDialogRequest
         </>
       }
     >
-      <form className="path-row" onSubmit={(e) => { e.preventDefault(); void load(pathInput); }}>
+      <form className="path-row" onSubmit={(e) => {
+        e.preventDefault();
+        // Read the field itself: the state may not have caught up with fast typing yet.
+        const field = e.currentTarget.elements.namedItem('folder') as HTMLInputElement | null;
+        void load(field?.value ?? pathInput);
+      }}>
         <button type="button" title="Parent folder" disabled={!listing?.parent} onClick={() => listing?.parent && void load(listing.parent)}>↑</button>
-        <input aria-label="Folder" value={pathInput} onChange={(e) => { typing.current = true; setPathInput(e.target.value); }} data-testid="file-dialog-folder" />
+        <input aria-label="Folder" name="folder" value={pathInput} onChange={(e) => { typing.current = true; setPathInput(e.target.value); }} data-testid="file-dialog-folder" />
         <button type="submit">Go</button>
       </form>
-      <ul className="file-list" data-testid="file-dialog-list">
+      <ul className="file-list" data-testid="file-dialog-list" data-dir={listing?.dir ?? ""}>
         {listing?.entries.map((entry) => (
           <li key={entry.path}>
             <button
