@@ -2,11 +2,11 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import { promisify } from 'node:util';
 import { NbdGateway } from './gateway.js';
 import { openUpstreamBackend, type UpstreamTarget } from './upstream.js';
 import { batchCounters } from './output-batcher.js';
+import { freePort } from '../runtime/index.js';
 
 const run = promisify(execFile);
 
@@ -49,16 +49,6 @@ export interface GatewayBenchOptions {
   readonly signal?: AbortSignal;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForNbd(uri: string): Promise<void> {
   const until = Date.now() + 10_000;

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NbdGateway, openFileBackend, openUpstreamBackend, parseLimitSpec, type GatewayEvent } from './index.js';
+import { freePort } from '../runtime/index.js';
 
 const run = promisify(execFile);
 
@@ -20,16 +21,6 @@ const missing = tools.filter((t) => toolPath(t) === null);
 if (missing.length > 0) console.warn(`gateway client tests skipped: missing ${missing.join(', ')} (apt-get install fio nbdkit libnbd-bin qemu-utils)`);
 const withTools = missing.length === 0 ? describe : describe.skip;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForPort(port: number, deadlineMs = 10_000): Promise<void> {
   const until = Date.now() + deadlineMs;

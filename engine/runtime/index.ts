@@ -2,3 +2,4 @@ export { packageRoot, resolveWorkerScript, rendererDistDir, samplesDir, configDi
 export { createLogger, type Logger } from './log.js';
 export { headroomVersion } from './version.js';
 export { compileSchema, jsonPathOf, describeSchemaError, type ErrorObject, type ValidateFunction } from './schema.js';
+export { freePort } from './ports.js';

@@ -1,16 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../engine/runtime/ports.js';
 import { chooseInDialog, expect, openStudy, repoRoot, screenshotDir, test } from './workbench.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => { const { port } = server.address() as net.AddressInfo; server.close(() => resolve(port)); });
-  });
-}
 
 /** A policy for this test: the sample's gold/bronze classes, its gateway connecting in with a secret file here. */
 async function writePolicy(dir: string, targetMs?: number): Promise<string> {
