@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 
 /**
  * Real processes for end-to-end tests: free ports, children that are always stopped, and fio
@@ -51,6 +52,21 @@ export async function waitForOutput(child: Child, pattern: RegExp, timeoutMs: nu
     if (child.process.exitCode !== null) throw new Error(`${child.name} exited (${child.process.exitCode}) before ${pattern}: ${child.output().slice(-2000)}`);
     if (Date.now() > deadline) throw new Error(`${child.name}: no ${pattern} within ${timeoutMs} ms: ${child.output().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits until something accepts TCP connections on 127.0.0.1:port (nbdkit prints nothing when it is ready). */
+export async function waitForListener(child: Child, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (child.process.exitCode !== null) throw new Error(`${child.name} exited (${child.process.exitCode}) before listening on ${port}: ${child.output().slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error(`${child.name}: nothing listening on ${port} within ${timeoutMs} ms: ${child.output().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -125,14 +141,19 @@ export interface FioJob {
   args: readonly string[];
 }
 
+/** fio's command line for jobs over NBD, time-based, each job's own arguments after its name. */
+export function fioArgs(jobs: readonly FioJob[], seconds: number): string[] {
+  const args = ['--output-format=json', `--runtime=${seconds}`, '--time_based', '--size=256m', '--ioengine=nbd'];
+  for (const job of jobs) args.push(`--name=${job.name}`, `--uri=${job.uri}`, ...job.args);
+  return args;
+}
+
 /**
  * One fio process running every job for `seconds` (a job's own --startdelay and --runtime
  * override that); killed if it overruns by far.
  */
 export async function runFio(jobs: readonly FioJob[], seconds: number): Promise<Record<string, FioJobResult>> {
-  const args = ['--output-format=json', `--runtime=${seconds}`, '--time_based', '--size=256m', '--ioengine=nbd'];
-  for (const job of jobs) args.push(`--name=${job.name}`, `--uri=${job.uri}`, ...job.args);
-  const fio = startChild('fio', 'fio', args);
+  const fio = startChild('fio', 'fio', fioArgs(jobs, seconds));
   const timer = setTimeout(() => fio.process.kill('SIGKILL'), (seconds + 30) * 1000);
   const code = await fio.exited;
   clearTimeout(timer);

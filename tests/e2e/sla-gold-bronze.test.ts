@@ -1,11 +1,11 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPolicy, type Policy } from '../../engine/sla/index.js';
 import { SlaServer, type SlaCycleReport, type SlaServerEvent } from '../../engine/sla/server/index.js';
-import { freePort, haveCommand, runFio, startChild, stopAll, stopChild, waitForOutput, type Child, type FioJob, type FioJobResult } from './harness.js';
+import { bronzeJob, goldJob, nbdkitArgs } from './gold-bronze.js';
+import { freePort, haveCommand, runFio, startChild, stopAll, stopChild, waitForListener, waitForOutput, type Child, type FioJobResult } from './harness.js';
 
 /**
  * The SLA loop end to end, with real processes: capacity-limited storage (nbdkit), one Headroom
@@ -29,20 +29,6 @@ const PHASE_B_SECONDS = 10;
 const PHASE_C_SECONDS = 6;
 /** The gateway meters bronze by whole requests per interval; an interval a little long or short reads a few percent off the cap. */
 const MEASUREMENT_SLACK = 0.9;
-
-/**
- * A disk-like backend: nbdkit serves one request at a time across all connections (noparallel)
- * and each takes its size at 100 Mbit/s (rate: 12.5 MB/s). Without noparallel the rate filter
- * lets gold's small reads slip between bronze's large writes and gold hardly notices bronze.
- */
-const NBDKIT_ARGS = ['--filter=noparallel', '--filter=rate', 'memory', '1G', 'serialize=all-requests', 'rate=100M'];
-
-const goldJob = (gatewayPort: number, name = 'gold', extra: readonly string[] = []): FioJob => ({
-  name, uri: `nbd://127.0.0.1:${gatewayPort}/gold/lun0`, args: ['--rw=randread', '--bs=4k', '--iodepth=1', '--rate_iops=100', ...extra],
-});
-const bronzeJob = (gatewayPort: number, name = 'bronze', extra: readonly string[] = []): FioJob => ({
-  name, uri: `nbd://127.0.0.1:${gatewayPort}/bronze/lun1`, args: ['--rw=randwrite', '--bs=128k', '--iodepth=32', ...extra],
-});
 
 interface TimedEvent { receivedAt: number; event: SlaServerEvent }
 
@@ -83,18 +69,8 @@ describe.skipIf(!tools || !built)('SLA end to end: gold and bronze through one g
     policy = checked.policy;
 
     nbdPort = await freePort();
-    const nbdkit = startChild('nbdkit', 'nbdkit', ['-f', '--exit-with-parent', '-i', '127.0.0.1', '-p', String(nbdPort), ...NBDKIT_ARGS]);
-    // nbdkit prints nothing when it is ready: wait until it accepts a connection.
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const ok = await new Promise<boolean>((resolve) => {
-        const s = net.connect(nbdPort, '127.0.0.1', () => { s.destroy(); resolve(true); });
-        s.once('error', () => resolve(false));
-      });
-      if (ok) break;
-      if (nbdkit.process.exitCode !== null || Date.now() > deadline) throw new Error(`nbdkit did not start: ${nbdkit.output()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const nbdkit = startChild('nbdkit', 'nbdkit', nbdkitArgs(nbdPort));
+    await waitForListener(nbdkit, nbdPort, 10_000);
   }, 30_000);
 
   afterAll(async () => {

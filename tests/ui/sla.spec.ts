@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort } from '../../engine/runtime/ports.js';
+import { bronzeJob, goldJob, nbdkitArgs } from '../e2e/gold-bronze.js';
+import { fioArgs, startChild, stopAll, stopChild, waitForListener, type Child } from '../e2e/harness.js';
 import { chooseInDialog, expect, openStudy, repoRoot, screenshotDir, test } from './workbench.js';
 
 /** A policy for this test: the sample's gold/bronze classes, its gateway connecting in with a secret file here. */
@@ -79,9 +80,11 @@ test('Monitor: the SLA server in the engine polls a real gateway, throttles bron
   const policy = await writePolicy(workbench.dir, 4);
   expect(await readFile(policy, 'utf8')).toMatch(/ms: 4\b/);
   const [storagePort, gatewayPort, serverPort] = [await freePort(), await freePort(), await freePort()];
-  const children: ChildProcess[] = [];
+  // What the children said, in the failure message: a Monitor with no actions must say why.
+  const outputs = (...children: Child[]): string => children.map((c) => `--- ${c.name} (exit ${c.process.exitCode}):\n${c.output().slice(-1500)}`).join('\n');
   try {
-    children.push(spawn('nbdkit', ['-f', '--exit-with-parent', '-p', String(storagePort), '--filter=rate', 'memory', '1G', 'rate=200M'], { stdio: 'ignore' }));
+    const storage = startChild('nbdkit', 'nbdkit', nbdkitArgs(storagePort));
+    await waitForListener(storage, storagePort, 10_000);
     await openStudy(page, workbench.url, file);
     await page.getByTestId('explorer-monitor').click();
     const view = page.getByTestId('monitor-view');
@@ -94,26 +97,26 @@ test('Monitor: the SLA server in the engine polls a real gateway, throttles bron
     await view.getByTestId('monitor-start').click();
     await expect(view.getByTestId('monitor-status')).toContainText(`127.0.0.1:${serverPort}`);
 
-    children.push(spawn(process.execPath, [path.join(repoRoot, 'bin', 'headroom.js'), 'gateway', '--listen', `127.0.0.1:${gatewayPort}`,
+    const gateway = startChild('gateway', process.execPath, [path.join(repoRoot, 'bin', 'headroom.js'), 'gateway', '--listen', `127.0.0.1:${gatewayPort}`,
       '--export', `lun0=nbd://127.0.0.1:${storagePort}`, '--export', `lun1=nbd://127.0.0.1:${storagePort}`,
-      '--server', `127.0.0.1:${serverPort}`, '--secret-file', path.join(workbench.dir, 'secrets', 'gw1.secret'), '--gateway-id', 'gw1'],
-    { stdio: 'ignore', env: { ...process.env, HEADROOM_LOG_LEVEL: 'warn' } }));
+      '--server', `127.0.0.1:${serverPort}`, '--secret-file', path.join(workbench.dir, 'secrets', 'gw1.secret'), '--gateway-id', 'gw1']);
     await expect(view.getByTestId('monitor-gateways')).toContainText('gw1', { timeout: 20_000 });
 
-    const fio = spawn('fio', ['--ioengine=nbd', '--size=256m', '--time_based=1', '--runtime=14',
-      '--name=gold', `--uri=nbd://127.0.0.1:${gatewayPort}/gold/lun0`, '--rw=randread', '--bs=4k', '--iodepth=1', '--rate_iops=100',
-      '--name=bronze', `--uri=nbd://127.0.0.1:${gatewayPort}/bronze/lun1`, '--rw=randwrite', '--bs=128k', '--iodepth=32'], { stdio: 'ignore' });
-    children.push(fio);
-    await expect(view.getByTestId('monitor-classes')).toContainText('gold', { timeout: 20_000 });
-    await expect(view.getByTestId('monitor-actions')).toContainText('bronze', { timeout: 30_000 });
-    await expect(view.getByTestId('monitor-actions')).toContainText('yes', { timeout: 10_000 });
-    await new Promise<void>((resolve) => { if (fio.exitCode !== null) resolve(); else fio.once('exit', () => resolve()); });
+    // fio runs until the test has seen what it needs, then is stopped; its runtime only bounds it.
+    const fio = startChild('fio', 'fio', fioArgs([goldJob(gatewayPort), bronzeJob(gatewayPort)], 90));
+    const explained = (err: unknown): never => { throw new Error(`${err instanceof Error ? err.message : String(err)}\n${outputs(fio, gateway, storage)}`); };
+    await expect(view.getByTestId('monitor-actions')).toContainText('bronze', { timeout: 40_000 }).catch(explained);
+    await expect(view.getByTestId('monitor-actions')).toContainText('yes', { timeout: 10_000 }).catch(explained);
+    // A few intervals under control, so the charts show before and after.
+    await page.waitForTimeout(3000);
+    await stopChild(fio);
+    await expect(view.getByTestId('monitor-classes')).toContainText('gold');
     await expect(view.getByTestId('chart-latency').locator('.scatterlayer .trace').first()).toBeAttached();
     await expect(view.getByTestId('chart-timeline').locator('.scatterlayer .trace')).toHaveCount(2);
     await view.screenshot({ path: path.join(screenshotDir, 'monitor.png') });
     await view.getByTestId('monitor-stop').click();
     await expect(view.getByTestId('monitor-start')).toBeVisible();
   } finally {
-    for (const child of children) child.kill('SIGKILL');
+    await stopAll();
   }
 });
