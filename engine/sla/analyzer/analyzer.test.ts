@@ -109,6 +109,35 @@ describe('Performance Analyzer, closed loop against a storage model', () => {
     expect(t.results.at(-1)!.alerts.length).toBe(1);
   });
 
+  it('on storage with a cliff (no dead band to settle in), probes that overshoot grow rare and bronze keeps most of what gold can bear', () => {
+    // Disk-like storage serving one request at a time: gold's p99 is either a fraction of a
+    // millisecond or a whole bronze queue, with nothing in between, as the e2e test's nbdkit shows.
+    const cliffIops = 60;
+    const analyzer = new PerformanceAnalyzer();
+    const violations: number[] = [];
+    const bronzeRates: number[] = [];
+    for (let i = 1; i <= 300; i++) {
+      const cap = Object.values(analyzer.state().caps).find((c) => c.host === 'bronze');
+      const byIops = cap?.iopsLimit ? cap.iopsLimit : Infinity;
+      const byMbps = cap?.mbpsLimit ? cap.mbpsLimit / 0.128 : Infinity;
+      const bronze = Math.min(200, byIops, byMbps);
+      const goldP99Ms = bronze > cliffIops ? 40 : 0.6;
+      if (goldP99Ms > targetMs) violations.push(i);
+      bronzeRates.push(bronze);
+      analyzer.runInterval(goldBronze, [{ gatewayId: 'gw1', entries: [
+        { host: 'gold', lun: 'lun0', iops: 100, mbps: 0.4, latencyP50Us: goldP99Ms * 500, latencyP95Us: goldP99Ms * 900, latencyP99Us: goldP99Ms * 1000, queueDepth: 1 },
+        { host: 'bronze', lun: 'lun1', iops: bronze, mbps: bronze * 0.128, latencyP50Us: 80_000, latencyP95Us: 150_000, latencyP99Us: 200_000, queueDepth: 32 },
+      ] }], i * 1000);
+    }
+    // Each probe that overshoots halves the next step, so after the first minute a probe finds
+    // the cliff at most once per 25 intervals (measured: every 29 to 31 intervals).
+    const late = violations.filter((i) => i > 60);
+    expect(late.length, `violations at intervals ${violations.join(', ')}`).toBeLessThanOrEqual(240 / 25);
+    // And bronze is not starved for it: it runs close to what gold can bear.
+    const mean = bronzeRates.slice(60).reduce((s, v) => s + v, 0) / (bronzeRates.length - 60);
+    expect(mean).toBeGreaterThan(0.7 * cliffIops);
+  });
+
   it('is deterministic: the same statistics give the same decisions', () => {
     const a = closedLoop(goldBronze, { ...backend, noise: 0.1 }, scenario(), 30);
     const b = closedLoop(goldBronze, { ...backend, noise: 0.1 }, scenario(), 30);
