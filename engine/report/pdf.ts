@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { NoChromiumError, ReportError, throwIfAborted } from './errors.js';
 import type { Paper } from './model.js';
 
@@ -52,6 +52,9 @@ export async function openPrinter(options: PrintOptions = {}): Promise<Printer> 
   throwIfAborted(options.signal);
   let browser: Browser;
   try {
+    // Loaded on first print: playwright-core costs about 85 MB, which every other command (the
+    // daemon, the gateway, the fleet) would otherwise carry for nothing.
+    const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath, args: [...chromiumArgs] });
   } catch (err) {
     throw new ReportError(`${executablePath}: could not start Chromium (${firstLine(err)})`, 'print');

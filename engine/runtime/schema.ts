@@ -12,8 +12,22 @@ const addFormats: FormatsPlugin = formatsExport.default ?? formatsExport;
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
 addFormats(ajv);
 
+/**
+ * A validator compiled on its first use. Modules declare their validators at load time, and
+ * compiling them all costs tens of MB that a process which never validates that kind of
+ * document (the daemon's shards, the gateway, the fleet) should not pay.
+ */
 export function compileSchema<S extends TSchema>(schema: S): ValidateFunction<Static<S>> {
-  return ajv.compile<Static<S>>(schema);
+  let compiled: ValidateFunction<Static<S>> | undefined;
+  const validate = function (this: unknown, data: unknown): data is Static<S> {
+    compiled ??= ajv.compile<Static<S>>(schema);
+    const ok = compiled(data);
+    validate.errors = compiled.errors;
+    return ok;
+  } as ValidateFunction<Static<S>>;
+  validate.errors = null;
+  validate.schema = schema;
+  return validate;
 }
 
 /** `$.notes[0].title` from a JSON pointer such as ajv's `/notes/0/title`. */
