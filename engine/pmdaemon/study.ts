@@ -49,7 +49,7 @@ export async function runMessagingStudy(
   let batching: BatchingResult | null = null;
   if (request.batching && !hooks.signal?.aborted) {
     hooks.onProgress?.({ done: 0, total: 1, label: 'batching benchmark' });
-    batching = await runBatchingBench({ maxSecondsPerMode: 2 });
+    batching = await runBatchingBench({ maxSecondsPerMode: 1 });
   }
   const single = batching?.rows.find((r) => r.mode === 'one-write-per-message');
   const derived = deriveDelayParams(rows, { serviceUs, cores, t1Us: single?.usPerMessage });

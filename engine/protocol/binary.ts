@@ -4,6 +4,8 @@
  */
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+/** Strings up to this many units take the byte-by-byte path both ways. */
+const SHORT_STRING = 32;
 
 export class PayloadWriter {
   private buf: Buffer;
@@ -23,22 +25,31 @@ export class PayloadWriter {
   }
 
   u8(value: number): this {
+    if (!(value >= 0 && value <= 0xff)) throw new RangeError(`${value} does not fit in a byte`);
     this.ensure(1);
-    this.buf.writeUInt8(value, this.pos);
-    this.pos += 1;
+    this.buf[this.pos++] = value;
     return this;
   }
 
   u16(value: number): this {
+    if (!(value >= 0 && value <= 0xffff)) throw new RangeError(`${value} does not fit in 16 bits`);
     this.ensure(2);
-    this.buf.writeUInt16BE(value, this.pos);
+    const b = this.buf;
+    b[this.pos] = value >>> 8;
+    b[this.pos + 1] = value;
     this.pos += 2;
     return this;
   }
 
   u32(value: number): this {
+    if (!(value >= 0 && value <= 0xffffffff)) throw new RangeError(`${value} does not fit in 32 bits`);
     this.ensure(4);
-    this.buf.writeUInt32BE(value, this.pos);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = value >>> 24;
+    b[p + 1] = value >>> 16;
+    b[p + 2] = value >>> 8;
+    b[p + 3] = value;
     this.pos += 4;
     return this;
   }
@@ -54,9 +65,27 @@ export class PayloadWriter {
   str(value: string): this {
     // Worst case 3 bytes per UTF-16 unit; write in place and patch the length.
     this.ensure(2 + value.length * 3);
-    const n = this.buf.write(value, this.pos + 2, 'utf8');
+    const b = this.buf;
+    const at = this.pos + 2;
+    // Ids, host and LUN names are short and ASCII: copying them byte by byte costs half of
+    // crossing into Buffer.write; anything else takes the UTF-8 encoder.
+    if (value.length <= SHORT_STRING) {
+      let i = 0;
+      for (; i < value.length; i++) {
+        const c = value.charCodeAt(i);
+        if (c > 0x7f) break;
+        b[at + i] = c;
+      }
+      if (i === value.length) {
+        b[this.pos] = i >>> 8;
+        b[this.pos + 1] = i;
+        this.pos = at + i;
+        return this;
+      }
+    }
+    const n = b.write(value, at, 'utf8');
     if (n > 0xffff) throw new RangeError(`string of ${n} bytes is longer than 65535`);
-    this.buf.writeUInt16BE(n, this.pos);
+    b.writeUInt16BE(n, this.pos);
     this.pos += 2 + n;
     return this;
   }
@@ -100,6 +129,7 @@ export class PayloadWriter {
 
 export class PayloadReader {
   private pos: number;
+  private end: number;
   private readonly view: DataView;
   private readonly bytesView: Buffer;
   /** The first problem found, with the absolute stream offset of the offending byte. */
@@ -107,13 +137,21 @@ export class PayloadReader {
 
   constructor(
     private readonly buf: Uint8Array,
-    private readonly start: number,
-    private readonly end: number,
+    start: number,
+    end: number,
     private readonly streamBase: number,
   ) {
     this.pos = start;
+    this.end = end;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.bytesView = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /** The next payload in the same buffer: one reader serves every frame of a chunk. */
+  reset(start: number, end: number): void {
+    this.pos = start;
+    this.end = end;
+    this.problem = null;
   }
 
   get offset(): number {
@@ -187,7 +225,18 @@ export class PayloadReader {
     const at = this.pos;
     this.pos += len;
     if (len === 0) return '';
-    // Fast path for ASCII, the usual case for ids and host names.
+    const b = this.buf;
+    if (len <= SHORT_STRING) {
+      // Short ASCII (ids, host and LUN names): building the string here beats a call into Buffer.
+      let text = '';
+      let i = at;
+      for (; i < at + len; i++) {
+        const c = b[i]!;
+        if (c > 0x7f) break;
+        text += String.fromCharCode(c);
+      }
+      if (i === at + len) return text;
+    }
     let ascii = true;
     for (let i = at; i < at + len; i++) {
       if (this.buf[i]! > 0x7f) { ascii = false; break; }

@@ -57,7 +57,7 @@ function appendFrame(w: PayloadWriter, seq: number, message: ControlMessage): vo
   if (!Number.isInteger(seq) || seq < 0 || seq > MAX_SEQ) throw new RangeError(`sequence number ${seq} is outside 0..${MAX_SEQ}`);
   const start = w.length;
   // Reserve the header and fill it once the payload length is known.
-  w.u8(FRAME_MAGIC_0).u8(FRAME_MAGIC_1).u8(PROTOCOL_VERSION).u8(messageCodes[message.type]).u32(seq).u32(0);
+  w.u16((FRAME_MAGIC_0 << 8) | FRAME_MAGIC_1).u16((PROTOCOL_VERSION << 8) | messageCodes[message.type]).u32(seq).u32(0);
   writePayload(w, message);
   w.buffer.writeUInt32BE(w.length - start - FRAME_HEADER_BYTES, start + 8);
 }
@@ -104,6 +104,7 @@ export function decodeChunk(state: DecoderState, chunk: Uint8Array, limits: Deco
   const frames: DecodedFrame[] = [];
   let pos = 0;
   let error: ProtocolError | null = null;
+  let reader: PayloadReader | null = null;
   while (pos < buf.length) {
     const avail = buf.length - pos;
     // Check each header byte as soon as it arrives, so garbage is refused without waiting for more.
@@ -130,7 +131,8 @@ export function decodeChunk(state: DecoderState, chunk: Uint8Array, limits: Deco
     const type = messageTypeOfCode(buf[pos + 3]!)!;
     const seq = ((buf[pos + 4]! << 24) >>> 0) + (buf[pos + 5]! << 16) + (buf[pos + 6]! << 8) + buf[pos + 7]!;
     const start = pos + FRAME_HEADER_BYTES;
-    const reader = new PayloadReader(buf, start, start + length, base);
+    if (reader) reader.reset(start, start + length);
+    else reader = new PayloadReader(buf, start, start + length, base);
     const message = readPayload(reader, type);
     reader.done();
     if (reader.problem) {

@@ -124,9 +124,9 @@ function registerMessagingBench(program: Command): void {
     });
   bench
     .command('batching')
-    .description('bursts of messages to one gateway: one corked write per burst vs one write per message')
+    .description('bursts of messages to one gateway: one write per burst (frames concatenated) vs one write per message')
     .option('--burst <n>', 'messages per burst', positiveInt, 64)
-    .option('--bursts <n>', 'bursts per mode (also bounded by --seconds)', positiveInt, 20000)
+    .option('--bursts <n>', 'bursts per mode at most; --seconds bounds each mode, so both run for the same time at steady state', positiveInt, 1_000_000)
     .option('--seconds <s>', 'time limit per mode', nonNegative, 3)
     .option('--format <format>', 'table | json | csv', 'json')
     .action(async (opts: { burst: number; bursts: number; seconds: number; format: string }) => {
