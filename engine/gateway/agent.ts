@@ -80,6 +80,8 @@ export class ControlAgent {
   private readonly listeners: ((state: AgentState, detail: string) => void)[] = [];
   /** Alerts raised while not registered, sent once registered (bounded: the latest win). */
   private pendingAlerts: ControlMessage[] = [];
+  /** The hosts the server was last told about. */
+  private registeredHosts = new Set<string>();
 
   constructor(private readonly options: ControlAgentOptions) {
     this.target = { ...options.server };
@@ -182,12 +184,7 @@ export class ControlAgent {
           this.socket?.destroy();
           return;
         }
-        this.send(this.seq.next(), {
-          type: 'register',
-          gatewayId: this.options.gatewayId,
-          luns: this.options.gateway.exports().map((e) => ({ lunId: e.name, sizeBytes: e.size })),
-          hosts: [...this.options.gateway.hosts()],
-        });
+        this.send(this.seq.next(), this.registration());
         return;
       case 'registered':
         this.backoffMs = this.options.reconnectMs ?? 500;
@@ -241,7 +238,19 @@ export class ControlAgent {
     }
   }
 
+  private registration(): ControlMessage {
+    const hosts = [...this.options.gateway.hosts()];
+    this.registeredHosts = new Set(hosts);
+    return { type: 'register', gatewayId: this.options.gatewayId, luns: this.options.gateway.exports().map((e) => ({ lunId: e.name, sizeBytes: e.size })), hosts };
+  }
+
   private onGatewayEvent(event: GatewayEvent): void {
+    // Hosts are known only once they connect: the server learns of a new one by a repeated
+    // register (seq 0, unanswered), so its inventory is not limited to the hosts seen at start.
+    if (event.type === 'connection-opened') {
+      if (this.stateValue === 'registered' && !this.registeredHosts.has(event.attribution.host)) this.send(0, this.registration());
+      return;
+    }
     if (event.type !== 'backend-health') return;
     const alert: ControlMessage = event.health.state === 'down'
       ? { type: 'alert', severity: 'critical', code: 'backend-down', text: event.health.reason, host: '', lun: event.lun }

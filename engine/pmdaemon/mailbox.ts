@@ -12,7 +12,8 @@ export type ShardCommand =
 /** Events from a shard to the core, posted in one array per tick. */
 export type ShardEvent =
   | { k: 'listening'; port: number }
-  | { k: 'registered'; gatewayId: string; luns: LunInfo[]; hosts: string[]; remote: string }
+  /** `update`: a registered gateway's new inventory (hosts or LUNs), not a new connection. */
+  | { k: 'registered'; gatewayId: string; luns: LunInfo[]; hosts: string[]; remote: string; update: boolean }
   | { k: 'unregistered'; gatewayId: string; reason: string }
   | { k: 'refused'; gatewayId: string; remote: string; reason: string }
   | { k: 'dropped'; gatewayId: string; remote: string; reason: string }

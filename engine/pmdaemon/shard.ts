@@ -93,9 +93,15 @@ class Session {
         this.state = 'registered';
         this.shard.adopt(this);
         this.send(frame.seq, { type: 'registered', pollIntervalMs: this.shard.config.pollIntervalMs });
-        this.shard.emit({ k: 'registered', gatewayId: this.gatewayId, luns: m.luns, hosts: m.hosts, remote: this.remote });
+        this.shard.emit({ k: 'registered', gatewayId: this.gatewayId, luns: m.luns, hosts: m.hosts, remote: this.remote, update: false });
         return;
       case 'registered':
+        if (m.type === 'register') {
+          // An inventory update: new hosts or LUNs since registration. Not answered.
+          if (m.gatewayId !== this.gatewayId) return this.drop(`registered as ${this.gatewayId} but updates ${m.gatewayId}`);
+          this.shard.emit({ k: 'registered', gatewayId: this.gatewayId, luns: m.luns, hosts: m.hosts, remote: this.remote, update: true });
+          return;
+        }
         return this.onReply(frame);
       case 'closed':
         return;

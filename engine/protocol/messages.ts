@@ -33,8 +33,10 @@ const severities: readonly AlertSeverity[] = ['info', 'warning', 'critical'];
  * Handshake: on every new connection the gateway speaks first with `hello`. The daemon answers
  * `challenge` (a fresh nonce), the gateway `auth` (HMAC-SHA256, see auth.ts), the daemon
  * `authResult`; a refused gateway is then disconnected. An authenticated gateway sends
- * `register`, answered by `registered`. A daemon's discovery port may instead answer `hello`
- * with `redirect`: the gateway closes and connects to the given shard address, starting over.
+ * `register`, answered by `registered`. A registered gateway sends `register` again (seq 0, not
+ * answered) when it meets a host or LUN it has not announced: hosts are known only once they
+ * connect. A daemon's discovery port may instead answer `hello` with `redirect`: the gateway
+ * closes and connects to the given shard address, starting over.
  * A reply carries the sequence number of its request.
  */
 export type ControlMessage =

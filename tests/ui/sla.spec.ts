@@ -107,6 +107,8 @@ test('Monitor: the SLA server in the engine polls a real gateway, throttles bron
     const explained = (err: unknown): never => { throw new Error(`${err instanceof Error ? err.message : String(err)}\n${outputs(fio, gateway, storage)}`); };
     await expect(view.getByTestId('monitor-actions')).toContainText('bronze', { timeout: 40_000 }).catch(explained);
     await expect(view.getByTestId('monitor-actions')).toContainText('yes', { timeout: 10_000 }).catch(explained);
+    // The hosts the gateway met after registering (gold and bronze connected later) are listed.
+    await expect(view.getByTestId('monitor-gateways')).toContainText(/gold.*bronze|bronze.*gold/);
     // A few intervals under control, so the charts show before and after.
     await page.waitForTimeout(3000);
     await stopChild(fio);

@@ -52,6 +52,14 @@ export class EntityService {
     });
   }
 
+  /** A registered gateway's new inventory: hosts and LUNs change, its state and statistics do not. */
+  inventory(gatewayId: string, info: { luns: LunInfo[]; hosts: string[] }): void {
+    const gw = this.gateways.get(gatewayId);
+    if (!gw) return;
+    gw.luns = [...info.luns];
+    gw.hosts = [...info.hosts];
+  }
+
   stats(gatewayId: string, intervalMs: number, entries: readonly StatsEntry[], at: number): void {
     const gw = this.gateways.get(gatewayId) ?? {
       gatewayId, state: 'polled' as GatewayState, remote: '', luns: [], hosts: [], registeredAt: null, lastPollAt: null, intervalMs, entries: [],

@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ControlAgent, type GatewayControlSurface, type IntervalStats, type LatencySummary, type ThrottleTarget } from '../../gateway/index.js';
+import { ControlAgent, type GatewayControlSurface, type GatewayEvent, type IntervalStats, type LatencySummary, type ThrottleTarget } from '../../gateway/index.js';
 import type { ThrottleLimits } from '../../gateway/index.js';
 import { SlaServer, type SlaServerEvent } from './index.js';
 
@@ -99,6 +99,36 @@ describe('SlaServer', () => {
     const timeline = await server.db.queries.timeline({ from: 0, to: Date.now() + 1000 });
     expect(timeline.actions.find((a) => a.id === throttle!.actionId)).toMatchObject({ host: 'bronze', kind: 'throttle', protects: 'gold', acked: true });
     expect(timeline.violations.some((v) => v.className === 'gold' && v.observed === 60 && v.target === 20)).toBe(true);
+  }, 30_000);
+
+  it('learns the hosts a gateway meets after registering, without re-registering it', async () => {
+    const { dir, policyFile, secret } = scenarioDir();
+    const server = await SlaServer.start({ policyFile, dbFile: path.join(dir, 'sla.db'), listen: { host: '127.0.0.1', port: 0 }, shards: 1 });
+    cleanups.push(() => server.stop());
+    const events: SlaServerEvent[] = [];
+    server.onEvent((e) => events.push(e));
+    // Hosts are known to a gateway only once they connect: bronze arrives after registration.
+    const hosts = ['gold'];
+    const listeners: Array<(event: GatewayEvent) => void> = [];
+    const gateway: GatewayControlSurface = { ...scriptedGateway(1_000), hosts: () => hosts, on: (l) => { listeners.push(l); return () => undefined; } };
+    const agent = new ControlAgent({ server: server.status().listen!, secret, gatewayId: 'gw1', gateway, rollOnPoll: true });
+    agent.start();
+    cleanups.push(() => agent.stop());
+    await waitFor(() => events.filter((e) => e.kind === 'cycle').length >= 2, 'two cycles');
+    expect(server.status().gateways.find((g) => g.gatewayId === 'gw1')?.hosts).toEqual(['gold']);
+
+    hosts.push('bronze');
+    for (const l of listeners) l({ type: 'connection-opened', id: 7, remote: '127.0.0.1:9', attribution: { host: 'bronze', lun: 'lun1', via: 'export-name' }, lun: 'lun1' });
+    await waitFor(() => events.some((e) => e.kind === 'gateway' && e.state === 'updated'), 'an inventory update');
+    expect(server.status().gateways.find((g) => g.gatewayId === 'gw1')?.hosts).toEqual(['gold', 'bronze']);
+    // Still the same registration: polled on, never dropped or registered anew.
+    const cycles = events.filter((e) => e.kind === 'cycle').length;
+    await waitFor(() => events.filter((e) => e.kind === 'cycle').length >= cycles + 2, 'more cycles');
+    expect(events.filter((e) => e.kind === 'gateway').map((e) => e.kind === 'gateway' && e.state)).toEqual(['registered', 'updated']);
+    // A host it has already named does not send the inventory again.
+    for (const l of listeners) l({ type: 'connection-opened', id: 8, remote: '127.0.0.1:10', attribution: { host: 'bronze', lun: 'lun1', via: 'export-name' }, lun: 'lun1' });
+    await waitFor(() => events.filter((e) => e.kind === 'cycle').length >= cycles + 4, 'more cycles');
+    expect(events.filter((e) => e.kind === 'gateway' && e.state === 'updated')).toHaveLength(1);
   }, 30_000);
 
   it('refuses a gateway with the wrong secret and says so', async () => {

@@ -43,7 +43,7 @@ export interface SlaCycleReport {
 
 export type SlaServerEvent =
   | { kind: 'cycle'; report: SlaCycleReport }
-  | { kind: 'gateway'; gatewayId: string; state: 'registered' | 'dropped' | 'refused' | 'unregistered'; detail: string }
+  | { kind: 'gateway'; gatewayId: string; state: 'registered' | 'updated' | 'dropped' | 'refused' | 'unregistered'; detail: string }
   | { kind: 'ack'; actionId: number; gatewayId: string; ok: boolean; reason: string }
   | { kind: 'alert'; gatewayId: string; severity: string; code: string; text: string }
   | { kind: 'policy'; version: PolicyVersion };
@@ -188,14 +188,24 @@ export class SlaServer {
     this.maintenance.unref();
   }
 
+  private recordGateway(event: Extract<DaemonEvent, { k: 'registered' }>): void {
+    void this.db.queries.registerGateway(event.gatewayId, event.remote, event.luns.map((l) => ({ lunId: l.lunId, sizeBytes: Number(l.sizeBytes) })))
+      .catch((err: unknown) => this.log.warn({ err }, 'could not record a gateway'));
+  }
+
   private onDaemonEvent(event: DaemonEvent): void {
     const at = this.now();
     switch (event.k) {
       case 'registered': {
+        if (event.update) {
+          this.entities.inventory(event.gatewayId, { luns: event.luns, hosts: event.hosts });
+          this.recordGateway(event);
+          this.emit({ kind: 'gateway', gatewayId: event.gatewayId, state: 'updated', detail: `hosts ${event.hosts.join(', ') || 'none'}; LUNs ${event.luns.map((l) => l.lunId).join(', ') || 'none'}` });
+          break;
+        }
         const admission = this.policies.admitGateway(event.gatewayId);
         this.entities.registered(event.gatewayId, { luns: event.luns, hosts: event.hosts, remote: event.remote }, at);
-        void this.db.queries.registerGateway(event.gatewayId, event.remote, event.luns.map((l) => ({ lunId: l.lunId, sizeBytes: Number(l.sizeBytes) })))
-          .catch((err: unknown) => this.log.warn({ err }, 'could not record a gateway'));
+        this.recordGateway(event);
         this.log.info({ gatewayId: event.gatewayId, remote: event.remote, admitted: admission.admitted }, 'gateway registered');
         this.emit({ kind: 'gateway', gatewayId: event.gatewayId, state: 'registered', detail: event.remote });
         break;
