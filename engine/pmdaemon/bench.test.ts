@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { runBatchingBench, runMessagingStudy } from './index.js';
+import { runBatchingBench, runMessagingStudy, runTcpFloor } from './index.js';
 
 beforeAll(() => {
   // The fleet child process and the workers run the compiled engine.
@@ -51,5 +51,19 @@ describe('bench batching (small run)', () => {
     expect(concat).toMatchObject({ mode: 'concatenated', bursts: 50, messages: 800, writeCalls: 50 });
     expect(single).toMatchObject({ mode: 'one-write-per-message', bursts: 50, messages: 800, writeCalls: 800 });
     expect(result.ratio).toBeGreaterThan(0);
+  });
+});
+
+describe('bench tcp-floor (small run)', () => {
+  it('polls every socket of an echo process each cycle, and stops early when cancelled', async () => {
+    const result = await runTcpFloor({ gateways: 300, cycles: 3, pauseMs: 10 });
+    expect(result).toMatchObject({ gateways: 300, cycles: 3 });
+    expect(result.cycleP50Ms).toBeGreaterThan(0);
+    expect(result.cycleMaxMs).toBeGreaterThanOrEqual(result.cycleP50Ms);
+    for (const key of ['pollerCpuMsPerCycle', 'echoCpuMsPerCycle', 'cpuUsPerSocketCycle'] as const) expect(Number.isFinite(result[key])).toBe(true);
+
+    const controller = new AbortController();
+    const cancelled = await runTcpFloor({ gateways: 50, cycles: 1000, pauseMs: 10, signal: controller.signal, onProgress: (done) => { if (done === 2) controller.abort(); } });
+    expect(cancelled.cycles).toBe(2);
   });
 });

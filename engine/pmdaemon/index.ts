@@ -18,6 +18,7 @@ export {
 export type { DaemonTls } from './mailbox.js';
 export { PollScheduler, type CycleResult, type ReplyVerdict } from './poll-scheduler.js';
 export { runMessagingBench, measureMessaging, type MessagingBenchOptions, type MessagingBenchRow, type MessagingProgress } from './messaging-bench.js';
+export { runTcpFloor, type TcpFloorOptions, type TcpFloorResult } from './tcp-floor.js';
 export { runBatchingBench, type BatchingBenchOptions, type BatchingResult, type BatchingRow, type WriteMode } from './batching-bench.js';
 export { delayAt, delayCurves, deriveDelayParams, type DelayParams, type DelayPoint, type DerivedDelayParams, type MeasuredForModel } from './delay-model.js';
 export { documentThreadPairs, measuredShards, measureMessageCost, recommendShards, type MessageCost, type MeasuredRuleInput, type ShardRecommendation } from './sizing.js';

@@ -6,6 +6,7 @@ import {
   measureMessageCost,
   recommendShards,
   runBatchingBench,
+  runTcpFloor,
   runMessagingBench,
   startPmDaemon,
   type DaemonArch,
@@ -121,6 +122,20 @@ function registerMessagingBench(program: Command): void {
       });
       progress.stop();
       process.stdout.write(formatRows(rows as unknown as Row[], format));
+    });
+  bench
+    .command('tcp-floor')
+    .description('the least a poll of N gateways can cost here: bare 16-byte writes and 64-byte echoes over N loopback sockets, one thread, no protocol')
+    .requiredOption('--gateways <n>', 'socket count', positiveInt)
+    .option('--cycles <c>', 'polls measured', positiveInt, 10)
+    .option('--format <format>', 'table | json | csv', 'json')
+    .action(async (opts: { gateways: number; cycles: number; format: string }) => {
+      const format = parseFormat(opts.format);
+      const progress = terminalProgress('tcp-floor');
+      const result = await runTcpFloor({ gateways: opts.gateways, cycles: opts.cycles, signal: interruptSignal(), onProgress: (done, total) => progress.update(done, total, `${opts.gateways} sockets`) });
+      progress.stop();
+      if (format === 'json') process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      else process.stdout.write(formatRows([result] as unknown as Row[], format));
     });
   bench
     .command('batching')
