@@ -1,5 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -24,8 +26,17 @@ export interface GatewayBenchResult {
   readonly workload: { readonly rw: string; readonly bs: string; readonly iodepth: number; readonly runtimeSeconds: number; readonly jobs: number };
   readonly direct: FioFigures;
   readonly gateway: FioFigures;
+  /**
+   * The same fio through a bare Node TCP proxy (socket piped to socket: no parsing, statistics
+   * or throttling): what any proxy in this runtime costs on this machine, the yardstick for the gateway.
+   */
+  readonly bareProxy: FioFigures;
   /** Gateway IOPS over direct IOPS. */
   readonly ratio: number;
+  /** Bare proxy IOPS over direct IOPS: the ceiling of `ratio` for a Node proxy here. */
+  readonly bareProxyRatio: number;
+  /** Gateway IOPS over bare-proxy IOPS: what NBD parsing, statistics and throttling cost. */
+  readonly gatewayOfBareProxy: number;
   readonly target: number;
   readonly statsOn: boolean;
   readonly throttleOn: boolean;
@@ -83,6 +94,25 @@ async function fio(uri: string, o: GatewayBenchOptions): Promise<FioFigures> {
   };
 }
 
+/** Every byte from a client piped to nbdkit and back, with nothing in between. */
+async function startBareProxy(upstreamPort: number): Promise<{ port: number; close: () => void }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host: '127.0.0.1', port: upstreamPort, noDelay: true });
+    client.setNoDelay(true);
+    for (const s of [client, upstream]) { sockets.add(s); s.once('close', () => sockets.delete(s)); }
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => { server.close(); for (const s of sockets) s.destroy(); },
+  };
+}
+
 /**
  * fio 4k random read/write straight at `nbdkit memory`, then the same fio through the
  * gateway (statistics rolling each second, a non-binding throttle on the host so the
@@ -98,6 +128,14 @@ export async function benchGateway(o: GatewayBenchOptions): Promise<GatewayBench
     await waitForNbd(`nbd://127.0.0.1:${port}`);
     o.log?.(`nbdkit memory on port ${port}; fio direct for ${o.runtimeSeconds} s`);
     const direct = await fio(`nbd://127.0.0.1:${port}/`, o);
+    const proxy = await startBareProxy(port);
+    let bareProxy: FioFigures;
+    try {
+      o.log?.(`bare TCP proxy on port ${proxy.port}; fio through it for ${o.runtimeSeconds} s`);
+      bareProxy = await fio(`nbd://127.0.0.1:${proxy.port}/`, o);
+    } finally {
+      proxy.close();
+    }
     let target: UpstreamTarget = { host: '127.0.0.1', port, exportName: '' };
     if (o.upstreamUnix) {
       // An identical nbdkit, reachable over a Unix socket (nbdkit listens on TCP or Unix, not both).
@@ -125,7 +163,10 @@ export async function benchGateway(o: GatewayBenchOptions): Promise<GatewayBench
       workload: { rw: 'randrw', bs: '4k', iodepth: o.iodepth, runtimeSeconds: o.runtimeSeconds, jobs: 1 },
       direct,
       gateway: through,
+      bareProxy,
       ratio: through.iops / direct.iops,
+      bareProxyRatio: bareProxy.iops / direct.iops,
+      gatewayOfBareProxy: through.iops / bareProxy.iops,
       target: 0.8,
       statsOn: true,
       throttleOn: true,

@@ -131,7 +131,7 @@ export async function runGateway(opts: GatewayCliOptions): Promise<NbdGateway> {
 export function registerGateway(program: Command): void {
   benchCommand(program)
     .command('gateway')
-    .description('fio 4k randrw at iodepth 16: straight to nbdkit memory vs through the gateway (stats and throttling on); IOPS, p99, ratio')
+    .description('fio 4k randrw at iodepth 16: straight to nbdkit memory, through a bare TCP proxy, and through the gateway (stats and throttling on); IOPS, p99, ratio')
     .option('--runtime <seconds>', 'seconds of each fio run', (t) => Math.max(1, Math.floor(positiveNumber(t))), 10)
     .option('--iodepth <n>', 'fio iodepth', (t) => Math.max(1, Math.floor(positiveNumber(t))), 16)
     .option('--upstream-connections <n>', 'gateway connections to nbdkit', (t) => Math.max(1, Math.floor(positiveNumber(t))), 2)
@@ -147,7 +147,7 @@ export function registerGateway(program: Command): void {
         path, iops: Math.round(f.iops), read_iops: Math.round(f.readIops), write_iops: Math.round(f.writeIops),
         read_p99_us: Math.round(f.readP99Us), write_p99_us: Math.round(f.writeP99Us), ratio: Math.round((f.iops / result.direct.iops) * 1000) / 1000,
       });
-      process.stdout.write(formatRows([row('direct', result.direct), row('gateway', result.gateway)], opts.format));
+      process.stdout.write(formatRows([row('direct', result.direct), row('bare-proxy', result.bareProxy), row('gateway', result.gateway)], opts.format));
     });
   program
     .command('gateway')
