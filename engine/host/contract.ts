@@ -101,6 +101,7 @@ export const MessagingRequestSchema = Type.Object(
     shards: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
     maxAgents: Type.Optional(Type.Integer({ minimum: 1, maximum: 4000 })),
     batching: Type.Optional(Type.Boolean()),
+    floor: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

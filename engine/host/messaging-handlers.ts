@@ -25,6 +25,7 @@ export function messagingStreamHandlers(): Pick<StreamHandlers, 'messaging.run'>
           ...(params.shards !== undefined ? { shards: params.shards } : {}),
           ...(params.maxAgents !== undefined ? { maxAgents: params.maxAgents } : {}),
           ...(params.batching !== undefined ? { batching: params.batching } : {}),
+          ...(params.floor !== undefined ? { floor: params.floor } : {}),
         };
         const result = await runMessagingStudy(request, { signal: ctx.signal, onProgress: (p) => ctx.progress(p) });
         if (ctx.signal.aborted) throw new RpcError({ code: 'cancelled', message: 'measurement cancelled' });

@@ -15,7 +15,7 @@ describe('bench messaging (small run)', () => {
   it('measures both architectures against a fleet process and fits the model to them', async () => {
     const progress: number[] = [];
     const study = await runMessagingStudy(
-      { gateways: [6], archs: ['pair', 'per-agent'], intervalMs: 200, cycles: 3, batching: false },
+      { gateways: [6], archs: ['pair', 'per-agent'], intervalMs: 200, cycles: 3, batching: false, floor: true },
       { onProgress: (p) => progress.push(p.done) },
     );
     expect(study.rows.map((r) => r.arch)).toEqual(['pair', 'per-agent']);
@@ -29,6 +29,7 @@ describe('bench messaging (small run)', () => {
       expect(row.rssMb).toBeGreaterThan(0);
     }
     expect(study.rows[1]!.threads).toBe(6);
+    expect(study.floor).toEqual([expect.objectContaining({ gateways: 6, cycles: 3 })]);
     expect(study.rows[0]!.threads).toBeLessThanOrEqual(study.cores);
     expect(progress.length).toBeGreaterThan(0);
     expect(study.model.curves.map((c) => c.gateways)).toEqual([1, 6]);

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { runBatchingBench, type BatchingResult } from './batching-bench.js';
+import { runTcpFloor, type TcpFloorResult } from './tcp-floor.js';
 import type { DaemonArch } from './daemon.js';
 import { delayCurves, deriveDelayParams, type DelayPoint, type DerivedDelayParams } from './delay-model.js';
 import { runMessagingBench, type MessagingBenchRow, type MessagingProgress } from './messaging-bench.js';
@@ -16,6 +17,8 @@ export interface MessagingStudyRequest {
   registerStallMs?: number;
   /** Also run the batching benchmark (a few seconds), which supplies t1 to the model. */
   batching?: boolean;
+  /** Also measure the TCP floor at each gateway count: the least a poll cycle can cost here. */
+  floor?: boolean;
 }
 
 export interface MessagingStudyResult {
@@ -25,6 +28,8 @@ export interface MessagingStudyResult {
   /** One row per architecture and gateway count: what the charts plot. */
   rows: MessagingBenchRow[];
   batching: BatchingResult | null;
+  /** The TCP floor per gateway count (empty when not asked for). */
+  floor: TcpFloorResult[];
   messageCost: MessageCost;
   /** The delay model with parameters from these measurements, and its curves over the gateway counts. */
   model: DerivedDelayParams & { curves: DelayPoint[] };
@@ -46,6 +51,15 @@ export async function runMessagingStudy(
   const serviceUs = request.serviceUs ?? 0;
   const messageCost = measureMessageCost();
   const rows = await runMessagingBench({ ...request, onProgress: hooks.onProgress, signal: hooks.signal });
+  const floor: TcpFloorResult[] = [];
+  if (request.floor) {
+    const counts = [...new Set(request.gateways)].sort((a, b) => a - b);
+    for (const [i, gateways] of counts.entries()) {
+      if (hooks.signal?.aborted) break;
+      hooks.onProgress?.({ done: i, total: counts.length, label: `TCP floor ${gateways}` });
+      floor.push(await runTcpFloor({ gateways, cycles: request.cycles ?? 10, pauseMs: 100, signal: hooks.signal }));
+    }
+  }
   let batching: BatchingResult | null = null;
   if (request.batching && !hooks.signal?.aborted) {
     hooks.onProgress?.({ done: 0, total: 1, label: 'batching benchmark' });
@@ -65,6 +79,7 @@ export async function runMessagingStudy(
     cores,
     rows,
     batching,
+    floor,
     messageCost,
     model: { ...derived, curves: delayCurves(derived.params, curveAt) },
     sizing,

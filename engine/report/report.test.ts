@@ -101,7 +101,11 @@ describe('report model', () => {
     expect(cost.find((r) => r.error !== '')?.error).toBe('registration stalled, "slow" agents, retry');
     const batching = readCsv(await readFile(path.join(dir, 'messaging-study-fleet-2000-batching.csv'), 'utf8'));
     expect(batching.map((r) => r.messages_per_s)).toEqual(study.result.batching!.rows.map((r) => r.messagesPerSecond));
+    const floor = readCsv(await readFile(path.join(dir, 'messaging-study-fleet-2000-floor.csv'), 'utf8'));
+    expect(floor.map((r) => [r.gateways, r.cycle_p50_ms, r.cpu_us_per_socket_cycle])).toEqual(study.result.floor!.map((f) => [f.gateways, f.cycleP50Ms, f.cpuUsPerSocketCycle]));
     const messaging = find(model, 'messaging.study.fleet-2000');
+    const cycleChart = messaging.charts.find((c) => /cycle time/i.test(c.title));
+    expect(cycleChart?.kind === 'line' ? cycleChart.series.map((s) => s.name) : []).toContain('TCP floor (worst cycle)');
     expect(messaging.charts.map((c) => c.title)).toEqual(expect.arrayContaining([expect.stringMatching(/cycle time/i), expect.stringMatching(/messages per second/i), expect.stringMatching(/memory/i)]));
   });
 

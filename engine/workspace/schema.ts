@@ -72,7 +72,7 @@ export const MessagingStudySchema = Type.Object({
   request: Type.Object({
     gateways: Type.Array(Num), archs: Type.Array(Type.Union([Type.Literal('pair'), Type.Literal('per-agent')])),
     intervalMs: Type.Optional(Num), cycles: Type.Optional(Num), serviceUs: Type.Optional(Num), shards: Type.Optional(Num),
-    maxAgents: Type.Optional(Num), registerStallMs: Type.Optional(Num), batching: Type.Optional(Type.Boolean()),
+    maxAgents: Type.Optional(Num), registerStallMs: Type.Optional(Num), batching: Type.Optional(Type.Boolean()), floor: Type.Optional(Type.Boolean()),
   }),
   measuredAt: Stamp,
   cores: Num,
@@ -81,6 +81,10 @@ export const MessagingStudySchema = Type.Object({
     rows: Type.Array(Type.Object({ mode: Type.String(), burst: Num, bursts: Num, messages: Num, writeCalls: Num, seconds: Num, messagesPerSecond: Num, usPerMessage: Num })),
     ratio: Num,
   })]),
+  // Optional: studies saved before the floor was measured have none.
+  floor: Type.Optional(Type.Array(Type.Object({
+    gateways: Num, cycles: Num, cycleP50Ms: Num, cycleMaxMs: Num, pollerCpuMsPerCycle: Num, echoCpuMsPerCycle: Num, cpuUsPerSocketCycle: Num,
+  }), { maxItems: 100 })),
   messageCost: Type.Object({ samples: Num, meanUs: Num, p99Us: Num, maxUs: Num }),
   model: Type.Object({
     params: Type.Object({ t1Us: Num, t2Us: Num, t3Us: Num, t4Us: Num, t5Us: Num, threadSwitchUs: Num, perGatewayUs: Num, shards: Num, cores: Num }),

@@ -32,12 +32,16 @@ test('Messaging: measure thread pair against thread per agent, chart it, fit USL
   }
   await expect(view.getByTestId('messaging-sizing').locator('tbody tr')).toHaveCount(6);
   await expect(view.getByTestId('messaging-usl')).toContainText('thread pair');
+  // The TCP floor (on by default) is drawn with the cycle times and compared in the summary.
+  await expect(view.getByTestId('chart-cycle')).toContainText('TCP floor p50');
+  await expect(view.getByTestId('messaging-floor-summary')).toContainText(/At 12 gateways the TCP floor is [\d.]+ ms p50/);
   await view.screenshot({ path: path.join(screenshotDir, 'messaging.png') });
 
   await page.keyboard.press('Control+s');
   await expect(page.getByTestId('document-state')).toHaveText('Saved');
-  const saved = JSON.parse(await readFile(file, 'utf8')) as { messaging: { studies: Array<{ result: { rows: Array<{ arch: string; threads: number; gateways: number }> } }> } };
+  const saved = JSON.parse(await readFile(file, 'utf8')) as { messaging: { studies: Array<{ result: { rows: Array<{ arch: string; threads: number; gateways: number }>; floor: Array<{ gateways: number }> } }> } };
   const rows = saved.messaging.studies[0]!.result.rows;
+  expect(saved.messaging.studies[0]!.result.floor.map((f) => f.gateways)).toEqual([2, 4, 6, 8, 10, 12]);
   expect(rows).toHaveLength(12);
   // The per-agent baseline runs a thread per gateway; the pair daemon does not grow with gateways.
   const perAgent12 = rows.find((r) => r.arch === 'per-agent' && r.gateways === 12)!;

@@ -77,6 +77,7 @@ export function studySection(study: SavedStudy): ReportSection {
       .filter((list) => list.length > 0)
       .map((list) => ({ name: archLabel(list[0]!.arch), x: list.map((row) => row.gateways), y: list.map(pick) }));
   const curves = r.model.curves;
+  const floor = [...(r.floor ?? [])].sort((a, b) => a.gateways - b.gateways);
   section.charts.push(
     {
       id: `${section.id}.cycle`, title: 'Poll cycle time (p99) against gateways, with the delay model', kind: 'line', xLabel: 'gateways', yLabel: 'cycle p99 (ms)', xLog: true,
@@ -85,12 +86,21 @@ export function studySection(study: SavedStudy): ReportSection {
         { name: 'model: one thread, synchronous', x: curves.map((c) => c.gateways), y: curves.map((c) => c.singleThreadSyncMs), dash: true },
         { name: 'model: thread per agent', x: curves.map((c) => c.gateways), y: curves.map((c) => c.threadPerAgentMs), dash: true },
         { name: 'model: thread pair', x: curves.map((c) => c.gateways), y: curves.map((c) => c.threadPairMs), dash: true },
+        ...(floor.length > 0 ? [{ name: 'TCP floor (worst cycle)', x: floor.map((f) => f.gateways), y: floor.map((f) => f.cycleMaxMs), dash: true }] : []),
       ],
     },
     { id: `${section.id}.throughput`, title: 'Messages per second against gateways', kind: 'line', xLabel: 'gateways', yLabel: 'messages/s', xLog: true, series: byArch((row) => row.messagesPerSecond) },
     { id: `${section.id}.memory`, title: 'Daemon memory (RSS) against gateways', kind: 'line', xLabel: 'gateways', yLabel: 'RSS (MB)', xLog: true, series: byArch((row) => row.rssMb) },
   );
 
+  if (floor.length > 0) {
+    section.tables.push(table(`${section.id}.floor`, 'TCP floor: the least a poll cycle costs on this machine', [
+      col('gateways', 'Sockets'), col('cycles', 'Cycles'), col('cycle_p50_ms', 'Cycle p50', { unit: 'ms', digits: 2 }), col('cycle_max_ms', 'Worst cycle', { unit: 'ms', digits: 2 }),
+      col('poller_cpu_ms_per_cycle', 'Poller CPU per cycle', { unit: 'ms', digits: 1 }), col('echo_cpu_ms_per_cycle', 'Echo CPU per cycle', { unit: 'ms', digits: 1 }),
+      col('cpu_us_per_socket_cycle', 'CPU per socket-cycle', { unit: 'µs', digits: 2 }),
+    ], floor.map((f): Cell[] => [f.gateways, f.cycles, f.cycleP50Ms, f.cycleMaxMs, f.pollerCpuMsPerCycle, f.echoCpuMsPerCycle, f.cpuUsPerSocketCycle]),
+    'One thread writes 16 bytes to each of N loopback sockets and waits for a 64-byte echo from another process that does nothing else: no protocol, no threads. A daemon cannot poll faster than this here.'));
+  }
   const p = r.model.params;
   section.tables.push(table(`${section.id}.model`, 'Delay model parameters', [col('parameter', 'Parameter'), col('value_us', 'Value', { unit: 'µs', digits: 2 }), col('source', 'Source')],
     ([['t1', 't1Us'], ['t2', 't2Us'], ['t3', 't3Us'], ['t4', 't4Us'], ['t5', 't5Us'], ['thread_switch', 'threadSwitchUs'], ['per_gateway', 'perGatewayUs']] as const)

@@ -27,7 +27,7 @@ export function messagingStudy(): Study {
     id: 'fleet-2000',
     name: 'Daemon against 10 to 1,000 gateways',
     result: {
-      request: { gateways, archs: ['pair', 'per-agent'], intervalMs: 1000, cycles: 5, serviceUs: 0, batching: true },
+      request: { gateways, archs: ['pair', 'per-agent'], intervalMs: 1000, cycles: 5, serviceUs: 0, batching: true, floor: true },
       measuredAt: '2026-10-15T14:30:00.000Z',
       cores: 2,
       rows,
@@ -38,6 +38,7 @@ export function messagingStudy(): Study {
         ],
         ratio: 4.2,
       },
+      floor: [10, 100, 1000].map((n) => ({ gateways: n, cycles: 5, cycleP50Ms: n * 0.016, cycleMaxMs: n * 0.021, pollerCpuMsPerCycle: n * 0.014, echoCpuMsPerCycle: n * 0.015, cpuUsPerSocketCycle: 29.25 })),
       messageCost: { samples: 10000, meanUs: 2.5, p99Us: 6.125, maxUs: 40.5 },
       model: {
         params: { t1Us: 16.4, t2Us: 20, t3Us: 0, t4Us: 20, t5Us: 20, threadSwitchUs: 5, perGatewayUs: 7.5, shards: 2, cores: 2 },

@@ -27,6 +27,7 @@ export function MessagingView({ workspace, store, connection }: { workspace: Wor
   const [shards, setShards] = useState<number | undefined>(undefined);
   const [maxAgents, setMaxAgents] = useState<number | undefined>(512);
   const [batching, setBatching] = useState(true);
+  const [floor, setFloor] = useState(true);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const measure = useLongRun<{ done: number; total: number; label: string }>();
   const gateways = parseValues(gatewaysText)?.map(Math.round).filter((n) => n >= 1);
@@ -36,7 +37,7 @@ export function MessagingView({ workspace, store, connection }: { workspace: Wor
     if (!gateways || gateways.length === 0 || archs.length === 0) return;
     const result = await measure.start({ done: 0, total: 1, label: 'starting' }, (signal, onProgress) =>
       connection.engine.stream('messaging.run', {
-        gateways, archs, batching,
+        gateways, archs, batching, floor,
         ...(intervalMs !== undefined ? { intervalMs } : {}), ...(cycles !== undefined ? { cycles } : {}),
         ...(serviceUs !== undefined ? { serviceUs } : {}), ...(shards !== undefined ? { shards } : {}), ...(maxAgents !== undefined ? { maxAgents } : {}),
       }, { signal, onProgress }));
@@ -71,6 +72,9 @@ export function MessagingView({ workspace, store, connection }: { workspace: Wor
           <NumberField label="Shards" integer min={1} max={64} optional value={shards} onChange={setShards} hint="Thread pairs of the daemon; empty uses the measured sizing rule (never more than the cores)." />
           <NumberField label="Most agent threads" integer min={1} max={4000} optional value={maxAgents} onChange={setMaxAgents} hint="Cap on the per-agent baseline's threads; beyond it the run reports where it stopped." />
           <label className="field compact checkbox"><span>Batching bench</span><input type="checkbox" checked={batching} onChange={(e) => setBatching(e.target.checked)} /></label>
+          <label className="field compact checkbox" title="Bare 16-byte writes and echoes over as many loopback sockets, one thread, no protocol: the least a poll cycle can cost on this machine.">
+            <span>TCP floor</span><input type="checkbox" checked={floor} onChange={(e) => setFloor(e.target.checked)} data-testid="messaging-floor" />
+          </label>
         </div>
         <div className="action-row">
           {measure.running
@@ -97,6 +101,19 @@ export function MessagingView({ workspace, store, connection }: { workspace: Wor
   );
 }
 
+/** How far the thread pair is from the least a cycle can cost, at the largest count with both. */
+function FloorSentence({ study }: { study: Study['result'] }) {
+  const pair = study.rows.filter((row) => row.arch === 'pair' && row.error === null && row.cycles > 0);
+  const both = (study.floor ?? []).map((f) => ({ f, p: pair.find((row) => row.gateways === f.gateways) })).filter((x) => x.p !== undefined).sort((a, b) => b.f.gateways - a.f.gateways)[0];
+  if (!both) return null;
+  return (
+    <span data-testid="messaging-floor-summary">
+      {' '}At {both.f.gateways} gateways the TCP floor is <b>{fmt(both.f.cycleP50Ms)} ms</b> p50 ({fmt(both.f.cpuUsPerSocketCycle)} µs CPU per socket per cycle, both sides);
+      the thread pair's p50 is <b>{fmt(both.p!.cycleP50Ms / Math.max(1e-9, both.f.cycleP50Ms), 3)}×</b> that.
+    </span>
+  );
+}
+
 function StudyResults({ study, connection }: { study: Study; connection: EngineConnection }) {
   const r = study.result;
   const ok = r.rows.filter((row) => row.error === null && row.cycles > 0);
@@ -120,6 +137,10 @@ function StudyResults({ study, connection }: { study: Study; connection: EngineC
       ...(dash ? { line: { dash } } : {}),
     });
     const cycle: Data[] = archs.flatMap((a) => [line(a, (row) => row.cycleP50Ms, ' p50'), line(a, (row) => row.cycleP99Ms, ' p99', 'dot')]);
+    const floor = [...(r.floor ?? [])].sort((a, b) => a.gateways - b.gateways);
+    if (floor.length > 0) {
+      cycle.push({ x: floor.map((f) => f.gateways), y: floor.map((f) => f.cycleP50Ms), name: 'TCP floor p50', type: 'scatter', mode: 'lines+markers', line: { dash: 'dash', color: '#8a93a6' }, marker: { color: '#8a93a6' } });
+    }
     const throughput: Data[] = archs.map((a) => line(a, (row) => row.messagesPerSecond));
     for (const a of archs) {
       const fit = fits[a];
@@ -145,6 +166,7 @@ function StudyResults({ study, connection }: { study: Study; connection: EngineC
         Measured {new Date(r.measuredAt).toLocaleString()} on {r.cores} cores, {r.request.intervalMs ?? 1000} ms poll interval.
         {r.batching && <> Concatenation: <b>{fmt(r.batching.ratio, 3)}×</b> the message rate of one write per message.</>}
         {' '}Per-message cost {fmt(r.messageCost.meanUs, 3)} µs mean, {fmt(r.messageCost.maxUs, 3)} µs max (T_ptmax).
+        <FloorSentence study={r} />
       </p>
       {failed.length > 0 && (
         <p className="error" data-testid="messaging-failures">
