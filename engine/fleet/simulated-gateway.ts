@@ -11,7 +11,7 @@ import {
 import { simulatedStats } from './stats-model.js';
 
 /** How a simulated gateway misbehaves, for tests of the daemon's isolation of bad peers. */
-export type GatewayBehaviour = 'normal' | 'stall' | 'garbage' | 'wrong-secret';
+export type GatewayBehaviour = 'normal' | 'stall' | 'garbage' | 'wrong-secret' | 'liar';
 
 export interface SimulatedGatewayOptions {
   index: number;
@@ -205,7 +205,10 @@ export class SimulatedGateway {
     if (this.options.behaviour === 'stall') return;
     this.counters.polls++;
     const n = this.pollCount++;
-    const reply = (): void => this.send(seq, { type: 'stats', intervalMs: 1000, entries: simulatedStats(this.options.index, n, this.options.hosts, this.options.luns) });
+    const entries = simulatedStats(this.options.index, n, this.options.hosts, this.options.luns);
+    // A liar's figures decode perfectly well; only their meaning is impossible.
+    if (this.options.behaviour === 'liar' && entries[0]) entries[0] = { ...entries[0], iops: -entries[0].iops };
+    const reply = (): void => this.send(seq, { type: 'stats', intervalMs: 1000, entries });
     // Timers have millisecond granularity: shorter service times answer on the next loop turn.
     if (this.options.serviceUs >= 1000) setTimeout(reply, this.options.serviceUs / 1000);
     else setImmediate(reply);

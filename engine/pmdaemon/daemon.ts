@@ -396,6 +396,12 @@ export async function startPmDaemon(options: DaemonOptions = {}): Promise<PmDaem
     pollNow,
     startPolling,
     async throttle(gatewayId, request, timeoutMs = 5000) {
+      // Refused here, before a shard has to encode it: the wire carries finite rates, 0 = unlimited.
+      for (const [name, value] of [['iopsLimit', request.iopsLimit], ['mbpsLimit', request.mbpsLimit]] as const) {
+        if (!(Number.isFinite(value) && value >= 0)) {
+          return { gatewayId, host: request.host, lun: request.lun, ok: false, iopsLimit: 0, mbpsLimit: 0, reason: `${name} ${value} is not a rate (a finite number, 0 for unlimited)` };
+        }
+      }
       const ack = await ask(
         gatewayId,
         (reqId) => ({ k: 'throttle', gatewayId, reqId, ...request }),

@@ -138,6 +138,30 @@ describe('thread-pair daemon over real sockets', () => {
     }
   });
 
+  it('drops a gateway whose statistics cannot be true, names the field, and keeps polling the others', async () => {
+    const { daemon, fleet, events } = await daemonAndFleet({ gateways: 10, behaviourOf: (i) => (i === 2 ? 'liar' : 'normal'), reconnect: false });
+    await waitFor('daemon registrations', () => daemon.registered().length === 10);
+    daemon.pollNow();
+    await waitFor('liar dropped', () => events.some((e) => e.k === 'dropped' && e.gatewayId === 'gw-00002'));
+    const dropped = events.find((e) => e.k === 'dropped' && e.gatewayId === 'gw-00002') as { reason: string };
+    expect(dropped.reason).toMatch(/stats reply \(seq \d+\) cannot be true: entries\[0\]\.iops is -\d+/);
+    expect(daemon.latestStats('gw-00002')).toBeUndefined();
+    await waitFor('the others answered', () => daemon.pollProgress()?.waiting === 1);
+    for (let i = 0; i < 10; i++) if (i !== 2) expect(daemon.latestStats(`gw-0000${i}`)?.length).toBeGreaterThan(0);
+    // Its cycle counts it as missed; the next one polls the nine others, all of which answer.
+    await runCycle(daemon, () => fleet.totals().polls >= 19, 0);
+    expect(daemon.cycles().at(-1)).toMatchObject({ polled: 10, missed: 1, missedGateways: ['gw-00002'] });
+    expect(daemon.pollProgress()).toMatchObject({ polled: 9, waiting: 0 });
+  });
+
+  it('refuses a throttle the wire cannot carry, at the daemon, without disturbing the shard', async () => {
+    const { daemon } = await daemonAndFleet({ gateways: 3 });
+    await waitFor('daemon registrations', () => daemon.registered().length === 3);
+    const bad = await daemon.throttle('gw-00001', { host: 'h', lun: 'l', iopsLimit: Number.POSITIVE_INFINITY, mbpsLimit: 10 });
+    expect(bad).toMatchObject({ ok: false, reason: expect.stringMatching(/iopsLimit Infinity is not a rate/) });
+    expect(await daemon.throttle('gw-00001', { host: 'h', lun: 'l', iopsLimit: 100, mbpsLimit: 10 })).toMatchObject({ ok: true });
+  });
+
   it('dials gateways from a list and reconnects after a gateway restarts', async () => {
     const fleet = await startFleet({ gateways: 3, listenHost: '127.0.0.1', secret: SECRET });
     cleanups.push(() => fleet.close());

@@ -3,6 +3,7 @@ import tls from 'node:tls';
 import {
   encodeFrame,
   FrameDecoder,
+  implausibleStats,
   newAuthNonce,
   protocolErrorText,
   SequenceCounter,
@@ -119,6 +120,8 @@ class Session {
     if (!pending) return; // a reply to a request we gave up on
     this.pending.delete(frame.seq);
     if (pending.kind === 'poll' && m.type === 'stats') {
+      const lie = implausibleStats(m.entries);
+      if (lie !== null) return this.drop(`stats reply (seq ${frame.seq}) cannot be true: ${lie}`);
       this.unansweredPolls = 0;
       this.shard.emitReply({ k: 'stats', gatewayId: this.gatewayId, cycle: pending.cycle, entries: m.entries });
     } else if (pending.kind === 'throttle' && m.type === 'throttleAck') {
@@ -341,7 +344,18 @@ export class Shard {
   }
 
   handle(commands: readonly ShardCommand[]): void {
-    for (const c of commands) this.command(c);
+    for (const c of commands) {
+      // One command that cannot be carried out (a cap the wire cannot encode) must not take the
+      // shard, and every gateway it serves, down with it: it fails alone, and says why.
+      try {
+        this.command(c);
+      } catch (err) {
+        const reason = `could not send ${c.k}: ${err instanceof Error ? err.message : String(err)}`;
+        if (c.k === 'throttle') this.emit({ k: 'throttleAck', gatewayId: c.gatewayId, reqId: c.reqId, ok: false, iopsLimit: c.iopsLimit, mbpsLimit: c.mbpsLimit, reason });
+        else if (c.k === 'config') this.emit({ k: 'configAck', gatewayId: c.gatewayId, reqId: c.reqId, ok: false, reason });
+        else this.emit({ k: 'dropped', gatewayId: 'gatewayId' in c ? c.gatewayId : '', remote: '', reason });
+      }
+    }
     this.flush();
   }
 

@@ -32,3 +32,4 @@ export {
 } from './messages.js';
 export { newAuthNonce, computeAuthMac, verifyAuthMac, AUTH_NONCE_BYTES, AUTH_MAC_BYTES } from './auth.js';
 export { SequenceCounter } from './seq.js';
+export { implausibleStats, STATS_BOUNDS } from './plausible.js';

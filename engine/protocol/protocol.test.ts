@@ -12,7 +12,10 @@ import {
   newAuthNonce,
   SequenceCounter,
   verifyAuthMac,
+  implausibleStats,
+  STATS_BOUNDS,
   type ControlMessage,
+  type StatsEntry,
 } from './index.js';
 
 // Up to 80 units: both sides copy short ASCII strings byte by byte (up to 32 units) and hand
@@ -240,5 +243,38 @@ describe('sequence numbers', () => {
     expect(counter.next()).toBe(1);
     (counter as unknown as { last: number }).last = 0xffffffff;
     expect(counter.next()).toBe(1);
+  });
+});
+
+describe('plausibility of statistics', () => {
+  const within = (max: number) => fc.double({ min: 0, max, noNaN: true });
+  const entry = fc.record({ iops: within(STATS_BOUNDS.iops), mbps: within(STATS_BOUNDS.mbps), queueDepth: within(STATS_BOUNDS.queueDepth),
+    latencies: fc.array(within(STATS_BOUNDS.latencyUs), { minLength: 3, maxLength: 3 }) });
+  const replies = fc.uniqueArray(fc.tuple(fc.string({ minLength: 1, maxLength: 8 }), fc.string({ minLength: 1, maxLength: 8 }), entry), { maxLength: 12, selector: ([h, l]) => `${h}\u0000${l}` })
+    .map((list) => list.map(([host, lun, e]): StatsEntry => {
+      const [p50, p95, p99] = [...e.latencies].sort((a, b) => a - b) as [number, number, number];
+      return { host, lun, iops: e.iops, mbps: e.mbps, queueDepth: e.queueDepth, latencyP50Us: p50, latencyP95Us: p95, latencyP99Us: p99 };
+    }));
+
+  it('accepts every reply a real gateway could send', () => {
+    fc.assert(fc.property(replies, (entries) => implausibleStats(entries) === null), { numRuns: 2000 });
+  });
+
+  it('refuses one impossible figure anywhere, naming the entry and the field', () => {
+    const field = fc.constantFrom('iops', 'mbps', 'latencyP50Us', 'latencyP95Us', 'latencyP99Us', 'queueDepth');
+    const impossible = fc.oneof(fc.double({ max: -Number.MIN_VALUE, noNaN: true, noDefaultInfinity: true }), fc.constant(1e12), fc.constant(1e300));
+    fc.assert(fc.property(replies.filter((r) => r.length > 0), fc.nat(), field, impossible, (entries, at, name, value) => {
+      const i = at % entries.length;
+      const lying = entries.map((e, j) => (j === i ? { ...e, [name]: value } : e));
+      const why = implausibleStats(lying);
+      return why !== null && why.startsWith(`entries[${i}]`);
+    }), { numRuns: 2000 });
+  });
+
+  it('refuses percentiles out of order and a host/LUN pair reported twice', () => {
+    const e: StatsEntry = { host: 'h', lun: 'l', iops: 10, mbps: 1, latencyP50Us: 500, latencyP95Us: 400, latencyP99Us: 900, queueDepth: 1 };
+    expect(implausibleStats([e])).toMatch(/entries\[0\] \(host h, LUN l\) has its latency percentiles out of order/);
+    const ok = { ...e, latencyP95Us: 600 };
+    expect(implausibleStats([ok, { ...ok, iops: 3 }])).toMatch(/entries\[1\] reports host h on LUN l a second time/);
   });
 });
