@@ -132,6 +132,8 @@ export async function startPmDaemon(options: DaemonOptions = {}): Promise<PmDaem
 
   const slots: WorkerSlot[] = [];
   const slotOf = new Map<string, WorkerSlot>(); // sticky gateway → worker
+  /** Gateways this daemon dials, to dial again from a shard that replaces a dead one. */
+  const dialTargets = new Map<string, { host: string; port: number }>();
   const registered = new Map<string, RegisteredGateway & { slot: WorkerSlot }>();
   const latest = new Map<string, StatsEntry[]>();
   const listeners = new Set<(e: DaemonEvent) => void>();
@@ -230,15 +232,43 @@ export async function startPmDaemon(options: DaemonOptions = {}): Promise<PmDaem
       log.error({ err }, 'daemon thread failed');
       publish({ k: 'thread-failed', reason: `thread ${index} failed: ${err.message}` });
     });
-    worker.on('exit', () => {
+    worker.on('exit', (code) => {
       slot.exited = true;
-      for (const [id, g] of registered) if (g.slot === slot) registered.delete(id);
+      const lost = [...registered].filter(([, g]) => g.slot === slot).map(([id]) => id);
+      for (const id of lost) registered.delete(id);
       const waiter = stopWaiters.shift();
       if (waiter) waiter();
+      if (stopping || arch !== 'pair') return;
+      // A shard that dies takes only its own gateways with it, and only until they are back:
+      // a new shard takes its place, gateways that connect in redial the discovery port, and the
+      // ones this daemon dials are dialled again from the new shard.
+      for (const gatewayId of lost) publish({ k: 'unregistered', gatewayId, reason: `shard thread ${index} exited (code ${code})` });
+      publish({ k: 'thread-failed', reason: `shard thread ${index} exited (code ${code}); restarting it` });
+      log.error({ shard: index, code, gateways: lost.length }, 'shard thread exited; restarting it');
+      void restartShard(index, slot);
     });
     slot.port = await listening;
     slots.push(slot);
     return slot;
+  };
+
+  const restartShard = async (index: number, dead: WorkerSlot): Promise<void> => {
+    let fresh: WorkerSlot;
+    try {
+      fresh = await startWorker(index);
+    } catch (err) {
+      publish({ k: 'thread-failed', reason: `shard thread ${index} could not be restarted: ${err instanceof Error ? err.message : String(err)}` });
+      return;
+    }
+    slots.splice(slots.indexOf(dead), 1);
+    if (stopping) { command(fresh, { k: 'stop' }); flushOutboxes(); return; }
+    for (const [gatewayId, target] of dialTargets) {
+      if (slotOf.get(gatewayId) !== dead) continue;
+      slotOf.set(gatewayId, fresh);
+      fresh.assigned++;
+      command(fresh, { k: 'dial', gatewayId, host: target.host, port: target.port });
+    }
+    for (const [gatewayId, s] of slotOf) if (s === dead) slotOf.delete(gatewayId);
   };
 
   if (arch === 'pair') {
@@ -277,6 +307,7 @@ export async function startPmDaemon(options: DaemonOptions = {}): Promise<PmDaem
   };
 
   for (const target of options.dial ?? []) {
+    dialTargets.set(target.gatewayId, { host: target.host, port: target.port });
     const slot = await workerFor(target.gatewayId);
     if (!slot) {
       publish({ k: 'thread-limit', gatewayId: target.gatewayId, reason: `per-agent thread limit of ${options.maxAgents} reached` });
@@ -381,7 +412,7 @@ export async function startPmDaemon(options: DaemonOptions = {}): Promise<PmDaem
     });
   };
 
-  return {
+  const daemon: PmDaemon & { [terminateShard]?: (index: number) => Promise<void> } = {
     arch,
     discovery,
     threads: () => slots.filter((s) => !s.exited).length,
@@ -438,4 +469,10 @@ export async function startPmDaemon(options: DaemonOptions = {}): Promise<PmDaem
       return counters;
     },
   };
+  // For tests only: a shard that dies without warning, as a crash would leave it.
+  Object.defineProperty(daemon, terminateShard, { enumerable: false, value: async (index: number) => { await slots.filter((sl) => !sl.exited)[index]?.worker.terminate(); } });
+  return daemon;
 }
+
+/** Test seam: `daemon[terminateShard](i)` kills the i-th live shard thread. */
+export const terminateShard = Symbol('terminateShard');

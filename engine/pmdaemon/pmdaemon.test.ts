@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFleet, type Fleet, type GatewayBehaviour } from '../fleet/index.js';
-import { startPmDaemon, type DaemonEvent, type PmDaemon } from './index.js';
+import { startPmDaemon, type DaemonEvent, type DialTarget, type PmDaemon } from './index.js';
+import { terminateShard } from './daemon.js';
 
 const SECRET = 'test-secret';
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -37,8 +38,9 @@ async function daemonAndFleet(opts: {
   behaviourOf?: (i: number) => GatewayBehaviour;
   reconnect?: boolean;
   stallPolls?: number;
+  dial?: readonly DialTarget[];
 }): Promise<{ daemon: PmDaemon; fleet: Fleet; events: DaemonEvent[] }> {
-  const daemon = await startPmDaemon({ arch: opts.arch ?? 'pair', shards: 2, secret: SECRET, autoPoll: false, intervalMs: 1000, stallPolls: opts.stallPolls ?? 2 });
+  const daemon = await startPmDaemon({ arch: opts.arch ?? 'pair', shards: 2, secret: SECRET, autoPoll: false, intervalMs: 1000, stallPolls: opts.stallPolls ?? 2, ...(opts.dial ? { dial: [...opts.dial] } : {}) });
   cleanups.push(() => daemon.stop());
   const events: DaemonEvent[] = [];
   daemon.onEvent((e) => events.push(e));
@@ -175,6 +177,23 @@ describe('thread-pair daemon over real sockets', () => {
     await waitFor('re-registered', () => events.some((e) => e.k === 'registered' && e.gatewayId === 'gw-00001'), 15_000);
     await waitFor('daemon registrations', () => daemon.registered().length === 3);
     await runCycle(daemon, () => fleet.totals().polls === 3);
+  });
+
+  it('replaces a shard thread that dies: its gateways come back (dialled and connecting in), the others never leave', async () => {
+    const dialled = await startFleet({ gateways: 4, listenHost: '127.0.0.1', secret: SECRET, idPrefix: 'dl-' });
+    cleanups.push(() => dialled.close());
+    const { daemon, fleet, events } = await daemonAndFleet({ gateways: 6, dial: dialled.addresses });
+    await waitFor('daemon registrations', () => daemon.registered().length === 10);
+    await (daemon as PmDaemon & { [terminateShard]: (i: number) => Promise<void> })[terminateShard](0);
+    await waitFor('a shard failure reported', () => events.some((e) => e.k === 'thread-failed' && /restarting/.test(e.reason)));
+    const lost = events.filter((e) => e.k === 'unregistered').map((e) => (e as { gatewayId: string }).gatewayId);
+    expect(lost.length).toBeGreaterThan(0);
+    expect(lost.length).toBeLessThan(10);
+    // Every gateway is back, on two live shards, and a poll cycle reaches all ten.
+    await waitFor('all re-registered', () => daemon.registered().length === 10, 20_000);
+    expect(daemon.threads()).toBe(2);
+    await runCycle(daemon, () => fleet.totals().polls + dialled.totals().polls >= 10);
+    expect(events.filter((e) => e.k === 'unregistered').length).toBe(lost.length);
   });
 
   it('keeps a gateway that connects in after it restarts (it redials, the daemon re-registers it)', async () => {
