@@ -30,6 +30,8 @@ describe('bench messaging (small run)', () => {
     }
     expect(study.rows[1]!.threads).toBe(6);
     expect(study.floor).toEqual([expect.objectContaining({ gateways: 6, cycles: 3 })]);
+    expect(study.machine).toMatchObject({ cpus: study.cores, node: process.version });
+    expect(study.loadAverage1m).toBeGreaterThanOrEqual(0);
     expect(study.rows[0]!.threads).toBeLessThanOrEqual(study.cores);
     expect(progress.length).toBeGreaterThan(0);
     expect(study.model.curves.map((c) => c.gateways)).toEqual([1, 6]);

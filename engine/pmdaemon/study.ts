@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { describeMachine, type MachineDescription } from '../runtime/index.js';
 import { runBatchingBench, type BatchingResult } from './batching-bench.js';
 import { runTcpFloor, type TcpFloorResult } from './tcp-floor.js';
 import type { DaemonArch } from './daemon.js';
@@ -25,6 +26,9 @@ export interface MessagingStudyResult {
   request: MessagingStudyRequest;
   measuredAt: string;
   cores: number;
+  /** The measuring machine, and how busy it was when the study started: figures travel with their context. */
+  machine: MachineDescription;
+  loadAverage1m: number;
   /** One row per architecture and gateway count: what the charts plot. */
   rows: MessagingBenchRow[];
   batching: BatchingResult | null;
@@ -47,6 +51,8 @@ export async function runMessagingStudy(
   hooks: { onProgress?: (p: MessagingProgress) => void; signal?: AbortSignal } = {},
 ): Promise<MessagingStudyResult> {
   const cores = os.availableParallelism();
+  const machine = describeMachine();
+  const loadAverage1m = Math.round(os.loadavg()[0]! * 100) / 100;
   const intervalMs = request.intervalMs ?? 1000;
   const serviceUs = request.serviceUs ?? 0;
   const messageCost = measureMessageCost();
@@ -77,6 +83,8 @@ export async function runMessagingStudy(
     request,
     measuredAt: new Date().toISOString(),
     cores,
+    machine,
+    loadAverage1m,
     rows,
     batching,
     floor,

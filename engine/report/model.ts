@@ -3,6 +3,9 @@
  * the CSV writer and the app's Reports view all read this one structure, so a number in the PDF
  * and the same number in a CSV come from the same cell.
  */
+import type { MachineDescription } from '../runtime/index.js';
+
+export type { MachineDescription };
 
 /** A table cell: numbers keep full precision (CSV writes them as computed); `time` cells are ISO 8601 strings. */
 export type Cell = number | string | null;
@@ -70,15 +73,6 @@ export interface ReportSection {
   children: ReportSection[];
 }
 
-export interface MachineDescription {
-  os: string;
-  arch: string;
-  cpuModel: string;
-  cpus: number;
-  memoryGiB: number;
-  node: string;
-  hostname: string;
-}
 
 export interface Provenance {
   headroomVersion: string;

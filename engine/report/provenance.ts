@@ -1,19 +1,7 @@
-import os from 'node:os';
-import { headroomVersion } from '../runtime/index.js';
-import type { MachineDescription, Provenance } from './model.js';
+import { headroomVersion, type MachineDescription } from '../runtime/index.js';
+import type { Provenance } from './model.js';
 
-export function describeMachine(): MachineDescription {
-  const cpus = os.cpus();
-  return {
-    os: `${os.type()} ${os.release()} (${os.platform()})`,
-    arch: os.arch(),
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    cpus: os.availableParallelism(),
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    hostname: os.hostname(),
-  };
-}
+export { describeMachine } from '../runtime/index.js';
 
 export function provenanceOf(input: { workspaceName: string; workspacePath: string | null; sha256: string; hashOf: Provenance['hashOf']; now: Date; machine: MachineDescription }): Provenance {
   return {

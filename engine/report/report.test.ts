@@ -104,6 +104,10 @@ describe('report model', () => {
     const floor = readCsv(await readFile(path.join(dir, 'messaging-study-fleet-2000-floor.csv'), 'utf8'));
     expect(floor.map((r) => [r.gateways, r.cycle_p50_ms, r.cpu_us_per_socket_cycle])).toEqual(study.result.floor!.map((f) => [f.gateways, f.cycleP50Ms, f.cpuUsPerSocketCycle]));
     const messaging = find(model, 'messaging.study.fleet-2000');
+    expect(messaging.parameters).toEqual(expect.arrayContaining([
+      { name: 'Measuring machine', value: 'lab-7: 2 × Example CPU @ 2.0GHz, 24 GiB, Linux 6.1.0 (linux), x64, Node.js v20.20.2' },
+      { name: 'Load average (1 min) when the study started', value: 0.42 },
+    ]));
     const cycleChart = messaging.charts.find((c) => /cycle time/i.test(c.title));
     expect(cycleChart?.kind === 'line' ? cycleChart.series.map((s) => s.name) : []).toContain('TCP floor (worst cycle)');
     expect(messaging.charts.map((c) => c.title)).toEqual(expect.arrayContaining([expect.stringMatching(/cycle time/i), expect.stringMatching(/messages per second/i), expect.stringMatching(/memory/i)]));

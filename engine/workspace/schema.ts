@@ -76,6 +76,12 @@ export const MessagingStudySchema = Type.Object({
   }),
   measuredAt: Stamp,
   cores: Num,
+  // Optional: studies saved before the machine was recorded have only its core count.
+  machine: Type.Optional(Type.Object({
+    os: Type.String({ maxLength: 300 }), arch: Type.String({ maxLength: 50 }), cpuModel: Type.String({ maxLength: 300 }), cpus: Num,
+    memoryGiB: Num, node: Type.String({ maxLength: 50 }), hostname: Type.String({ maxLength: 300 }),
+  })),
+  loadAverage1m: Type.Optional(Num),
   rows: Type.Array(MessagingRowSchema, { maxItems: 1000 }),
   batching: Type.Union([Type.Null(), Type.Object({
     rows: Type.Array(Type.Object({ mode: Type.String(), burst: Num, bursts: Num, messages: Num, writeCalls: Num, seconds: Num, messagesPerSecond: Num, usPerMessage: Num })),

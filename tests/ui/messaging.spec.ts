@@ -32,6 +32,8 @@ test('Messaging: measure thread pair against thread per agent, chart it, fit USL
   }
   await expect(view.getByTestId('messaging-sizing').locator('tbody tr')).toHaveCount(6);
   await expect(view.getByTestId('messaging-usl')).toContainText('thread pair');
+  // The figures carry the machine that measured them.
+  await expect(view.getByTestId('messaging-machine')).toContainText(/GiB, .*Node\.js v\d+/);
   // The TCP floor (on by default) is drawn with the cycle times and compared in the summary.
   await expect(view.getByTestId('chart-cycle')).toContainText('TCP floor p50');
   await expect(view.getByTestId('messaging-floor-summary')).toContainText(/At 12 gateways the TCP floor is [\d.]+ ms p50/);

@@ -1,3 +1,4 @@
+import { machineLine } from '../../runtime/index.js';
 import type { MessagingSection } from '../../workspace/index.js';
 import { emptySection, type Cell, type ChartSeries, type ReportSection } from '../model.js';
 import { col, table, type SectionBuilder } from './section-builder.js';
@@ -20,7 +21,7 @@ export const messagingSection: SectionBuilder = {
   async build(ctx) {
     const studies = ctx.workspace.messaging?.studies ?? [];
     const section = emptySection('messaging', this.title);
-    section.paragraphs.push('Measured studies of the SLA daemon\'s poll cycle against a simulated gateway fleet: the thread-pair daemon (one non-blocking sender/receiver pair per shard) beside the thread-per-agent baseline. These are measurements saved with the workspace, reported as measured; the machine that generated this report is described on the title page, the measuring machine by its core count below.');
+    section.paragraphs.push('Measured studies of the SLA daemon\'s poll cycle against a simulated gateway fleet: the thread-pair daemon (one non-blocking sender/receiver pair per shard) beside the thread-per-agent baseline. These are measurements saved with the workspace, reported as measured; the machine that generated this report is described on the title page, and the machine that measured each study with it (older studies recorded only its core count).');
     for (const study of studies) {
       if (!ctx.wants(studyName(study.id))) continue;
       section.children.push(studySection(study));
@@ -40,6 +41,8 @@ export function studySection(study: SavedStudy): ReportSection {
     { name: 'Study id', value: study.id },
     { name: 'Measured at', value: r.measuredAt },
     { name: 'Cores of the measuring machine', value: r.cores },
+    ...(r.machine ? [{ name: 'Measuring machine', value: machineLine(r.machine) }] : []),
+    ...(r.loadAverage1m !== undefined ? [{ name: 'Load average (1 min) when the study started', value: r.loadAverage1m }] : []),
     { name: 'Gateway counts', value: req.gateways.join(', ') },
     { name: 'Architectures', value: req.archs.map(archLabel).join(', ') },
   );

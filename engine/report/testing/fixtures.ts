@@ -30,6 +30,8 @@ export function messagingStudy(): Study {
       request: { gateways, archs: ['pair', 'per-agent'], intervalMs: 1000, cycles: 5, serviceUs: 0, batching: true, floor: true },
       measuredAt: '2026-10-15T14:30:00.000Z',
       cores: 2,
+      machine: { os: 'Linux 6.1.0 (linux)', arch: 'x64', cpuModel: 'Example CPU @ 2.0GHz', cpus: 2, memoryGiB: 24, node: 'v20.20.2', hostname: 'lab-7' },
+      loadAverage1m: 0.42,
       rows,
       batching: {
         rows: [

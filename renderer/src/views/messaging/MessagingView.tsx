@@ -163,7 +163,7 @@ function StudyResults({ study, connection }: { study: Study; connection: EngineC
   return (
     <div data-testid="messaging-results">
       <p className="key-figures" data-testid="messaging-summary">
-        Measured {new Date(r.measuredAt).toLocaleString()} on {r.cores} cores, {r.request.intervalMs ?? 1000} ms poll interval.
+        Measured {new Date(r.measuredAt).toLocaleString()} on {r.cores} cores{r.machine && <span data-testid="messaging-machine"> ({r.machine.cpuModel}, {r.machine.memoryGiB} GiB, {r.machine.os}, Node.js {r.machine.node}{r.loadAverage1m !== undefined ? `, load average ${fmt(r.loadAverage1m, 3)} at the start` : ''})</span>}, {r.request.intervalMs ?? 1000} ms poll interval.
         {r.batching && <> Concatenation: <b>{fmt(r.batching.ratio, 3)}×</b> the message rate of one write per message.</>}
         {' '}Per-message cost {fmt(r.messageCost.meanUs, 3)} µs mean, {fmt(r.messageCost.maxUs, 3)} µs max (T_ptmax).
         <FloorSentence study={r} />
