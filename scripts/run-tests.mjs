@@ -29,16 +29,20 @@ function readJson(file) {
 function summarize() {
   let passed = 0, failed = 0, skipped = 0;
   const unit = readJson(path.join(results, 'unit.json'));
-  if (unit) { passed += unit.numPassedTests; failed += unit.numFailedTests; skipped += unit.numPendingTests + (unit.numTodoTests ?? 0); }
+  const e2e = readJson(path.join(results, 'e2e.json'));
+  for (const r of [unit, e2e]) if (r) { passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + (r.numTodoTests ?? 0); }
   const ui = readJson(path.join(results, 'ui.json'));
   if (ui?.stats) { passed += ui.stats.expected; failed += ui.stats.unexpected; skipped += ui.stats.skipped; }
-  if (unit || ui) console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  if (unit || e2e || ui) console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 }
 
-for (const file of ['unit.json', 'ui.json']) if (existsSync(path.join(results, file))) spawnSync('rm', ['-f', path.join(results, file)]);
+for (const file of ['unit.json', 'e2e.json', 'ui.json']) if (existsSync(path.join(results, file))) spawnSync('rm', ['-f', path.join(results, file)]);
 step('setup', process.execPath, ['scripts/test-setup.mjs']);
 step('build', npm, ['run', 'build']);
 step('typecheck', npm, ['run', 'typecheck']);
-step('unit', npm, ['exec', '--', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(results, 'unit.json')}`]);
+step('unit', npm, ['exec', '--', 'vitest', 'run', '--exclude', 'tests/e2e/**', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(results, 'unit.json')}`]);
+// The end-to-end tests time real I/O through real processes: they run alone, not beside test
+// files that start fleets and daemons of their own on the same two cores.
+step('e2e', npm, ['exec', '--', 'vitest', 'run', 'tests/e2e', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(results, 'e2e.json')}`]);
 step('ui', npm, ['exec', '--', 'playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(results, 'ui.json') });
 summarize();

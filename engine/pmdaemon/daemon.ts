@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { createLogger, resolveWorkerScript, type Logger } from '../runtime/index.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES, encodeFrame, FrameDecoder, protocolErrorText, type ConfigSetting, type LunInfo, type StatsEntry } from '../protocol/index.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, encodeFrame, FrameDecoder, protocolErrorText, readStatsBatch, type ConfigSetting, type LunInfo, type StatsEntry } from '../protocol/index.js';
 import type { DaemonTls, ShardCommand, ShardConfig, ShardEvent } from './mailbox.js';
 import { PollScheduler, type CycleResult } from './poll-scheduler.js';
 
@@ -172,8 +172,14 @@ export async function startPmDaemon(options: DaemonOptions = {}): Promise<PmDaem
     for (const e of events) {
       switch (e.k) {
         case 'stats':
-          latest.set(e.gatewayId, e.entries);
-          scheduler.reply(e.gatewayId, e.cycle, now);
+          try {
+            readStatsBatch(e.batch, (gatewayId, cycle, entries) => {
+              latest.set(gatewayId, entries);
+              scheduler.reply(gatewayId, cycle, now);
+            });
+          } catch (err) {
+            log.error({ err }, 'a shard posted poll replies that do not decode');
+          }
           break;
         case 'registered':
           registered.set(e.gatewayId, { gatewayId: e.gatewayId, luns: e.luns, hosts: e.hosts, remote: e.remote, slot });

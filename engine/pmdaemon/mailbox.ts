@@ -1,4 +1,4 @@
-import type { ConfigSetting, LunInfo, StatsEntry } from '../protocol/index.js';
+import type { ConfigSetting, LunInfo, StatsBatch } from '../protocol/index.js';
 
 /** Commands from the daemon's core to a shard, posted in one array per tick. */
 export type ShardCommand =
@@ -17,7 +17,8 @@ export type ShardEvent =
   | { k: 'unregistered'; gatewayId: string; reason: string }
   | { k: 'refused'; gatewayId: string; remote: string; reason: string }
   | { k: 'dropped'; gatewayId: string; remote: string; reason: string }
-  | { k: 'stats'; gatewayId: string; cycle: number; entries: StatsEntry[] }
+  /** Poll replies, many gateways in one transferred buffer (see StatsBatch). */
+  | { k: 'stats'; batch: StatsBatch }
   | { k: 'throttleAck'; gatewayId: string; reqId: number; ok: boolean; iopsLimit: number; mbpsLimit: number; reason: string }
   | { k: 'configAck'; gatewayId: string; reqId: number; ok: boolean; reason: string }
   | { k: 'alert'; gatewayId: string; severity: string; code: string; text: string; host: string; lun: string }

@@ -7,7 +7,7 @@ import { Shard } from './shard.js';
 // The worker entry: a thin shell binding a Shard to its mailbox and its listening socket.
 const config = workerData as ShardConfig;
 const port = parentPort!;
-const shard = new Shard(config, (events: ShardEvent[]) => port.postMessage(events));
+const shard = new Shard(config, (events: ShardEvent[], transfer: ArrayBuffer[]) => port.postMessage(events, transfer));
 const server = config.tls
   ? tls.createServer({ key: config.tls.key, cert: config.tls.cert }, (socket) => shard.accept(socket))
   : net.createServer((socket) => shard.accept(socket));

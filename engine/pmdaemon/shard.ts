@@ -7,9 +7,11 @@ import {
   newAuthNonce,
   protocolErrorText,
   SequenceCounter,
+  StatsBatchWriter,
   verifyAuthMac,
   type ControlMessage,
   type DecodedFrame,
+  type StatsEntry,
 } from '../protocol/index.js';
 import type { ShardCommand, ShardConfig, ShardEvent } from './mailbox.js';
 
@@ -123,7 +125,7 @@ class Session {
       const lie = implausibleStats(m.entries);
       if (lie !== null) return this.drop(`stats reply (seq ${frame.seq}) cannot be true: ${lie}`);
       this.unansweredPolls = 0;
-      this.shard.emitReply({ k: 'stats', gatewayId: this.gatewayId, cycle: pending.cycle, entries: m.entries });
+      this.shard.emitReply(this.gatewayId, pending.cycle, m.intervalMs, m.entries);
     } else if (pending.kind === 'throttle' && m.type === 'throttleAck') {
       this.shard.emit({ k: 'throttleAck', gatewayId: this.gatewayId, reqId: pending.reqId, ok: m.ok, iopsLimit: m.iopsLimit, mbpsLimit: m.mbpsLimit, reason: m.reason });
     } else if (pending.kind === 'config' && m.type === 'configAck') {
@@ -216,6 +218,9 @@ export class Shard {
   private readonly sessions = new Map<string, Session>();
   private readonly outbox = new Set<Session>();
   private events: ShardEvent[] = [];
+  /** Poll replies not yet posted, and the buffers the next post hands over. */
+  private readonly replies = new StatsBatchWriter();
+  private transfer: ArrayBuffer[] = [];
   private flushScheduled = false;
   private readonly dials = new Map<string, { host: string; port: number; backoffMs: number; timer: NodeJS.Timeout | null; session: Session | null }>();
   private stopped = false;
@@ -226,7 +231,7 @@ export class Shard {
 
   constructor(
     readonly config: ShardConfig,
-    private readonly post: (events: ShardEvent[]) => void,
+    private readonly post: (events: ShardEvent[], transfer: ArrayBuffer[]) => void,
   ) {
     this.pollTemplate = encodeFrame(0, { type: 'poll', intervalMs: config.pollIntervalMs });
   }
@@ -263,8 +268,18 @@ export class Shard {
   }
 
   emit(event: ShardEvent): void {
+    // Replies received before this event are posted before it: the core sees them in order.
+    this.closeReplies();
     this.events.push(event);
     this.scheduleFlush();
+  }
+
+  private closeReplies(): void {
+    const batch = this.replies.take();
+    if (batch) {
+      this.events.push({ k: 'stats', batch });
+      this.transfer.push(batch.payload.buffer as ArrayBuffer);
+    }
   }
 
   /**
@@ -272,9 +287,9 @@ export class Shard {
    * thread once per gateway. They are held until the cycle's last expected reply arrives or
    * the coalescing window ends, whichever is first: one post per batch, not per reply.
    */
-  emitReply(event: Extract<ShardEvent, { k: 'stats' }>): void {
-    this.events.push(event);
-    if (event.cycle === this.cycle) this.awaitingReplies--;
+  emitReply(gatewayId: string, cycle: number, intervalMs: number, entries: readonly StatsEntry[]): void {
+    this.replies.add(gatewayId, cycle, intervalMs, entries);
+    if (cycle === this.cycle) this.awaitingReplies--;
     if (this.awaitingReplies <= 0 || this.config.inboundCoalesceMs <= 0) {
       this.scheduleFlush();
       return;
@@ -336,10 +351,13 @@ export class Shard {
       this.coalesceTimer = null;
     }
     for (const session of [...this.outbox]) this.flushSession(session);
+    this.closeReplies();
     if (this.events.length > 0) {
       const events = this.events;
+      const transfer = this.transfer;
       this.events = [];
-      this.post(events);
+      this.transfer = [];
+      this.post(events, transfer);
     }
   }
 

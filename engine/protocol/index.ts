@@ -33,3 +33,4 @@ export {
 export { newAuthNonce, computeAuthMac, verifyAuthMac, AUTH_NONCE_BYTES, AUTH_MAC_BYTES } from './auth.js';
 export { SequenceCounter } from './seq.js';
 export { implausibleStats, STATS_BOUNDS } from './plausible.js';
+export { StatsBatchWriter, readStatsBatch, type StatsBatch } from './stats-batch.js';

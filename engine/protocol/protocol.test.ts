@@ -13,6 +13,8 @@ import {
   SequenceCounter,
   verifyAuthMac,
   implausibleStats,
+  readStatsBatch,
+  StatsBatchWriter,
   STATS_BOUNDS,
   type ControlMessage,
   type StatsEntry,
@@ -24,6 +26,8 @@ const str = fc.oneof(fc.string({ maxLength: 80, unit: 'binary' }), fc.string({ m
 const num = fc.double({ noNaN: true, noDefaultInfinity: true });
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const bytes = fc.uint8Array({ maxLength: 40 });
+
+const statsEntry = fc.record({ host: str, lun: str, iops: num, mbps: num, latencyP50Us: num, latencyP95Us: num, latencyP99Us: num, queueDepth: num });
 
 const message: fc.Arbitrary<ControlMessage> = fc.oneof(
   fc.record({ type: fc.constant('hello' as const), gatewayId: str, software: str }),
@@ -42,10 +46,7 @@ const message: fc.Arbitrary<ControlMessage> = fc.oneof(
   fc.record({
     type: fc.constant('stats' as const),
     intervalMs: u32,
-    entries: fc.array(
-      fc.record({ host: str, lun: str, iops: num, mbps: num, latencyP50Us: num, latencyP95Us: num, latencyP99Us: num, queueDepth: num }),
-      { maxLength: 4 },
-    ),
+    entries: fc.array(statsEntry, { maxLength: 4 }),
   }),
   fc.record({ type: fc.constant('throttle' as const), host: str, lun: str, iopsLimit: num, mbpsLimit: num }),
   fc.record({ type: fc.constant('throttleAck' as const), ok: fc.boolean(), host: str, lun: str, iopsLimit: num, mbpsLimit: num, reason: str }),
@@ -276,5 +277,42 @@ describe('plausibility of statistics', () => {
     expect(implausibleStats([e])).toMatch(/entries\[0\] \(host h, LUN l\) has its latency percentiles out of order/);
     const ok = { ...e, latencyP95Us: 600 };
     expect(implausibleStats([ok, { ...ok, iops: 3 }])).toMatch(/entries\[1\] reports host h on LUN l a second time/);
+  });
+});
+
+describe('stats batches between a shard and the core', () => {
+  const replies = fc.array(fc.record({ gatewayId: str, cycle: u32, intervalMs: u32, entries: fc.array(statsEntry, { maxLength: 6 }) }), { maxLength: 40 });
+
+  it('carries every reply, in order, through one buffer of its own', () => {
+    fc.assert(fc.property(replies, (list) => {
+      const writer = new StatsBatchWriter();
+      for (const r of list) writer.add(r.gatewayId, r.cycle, r.intervalMs, r.entries);
+      const batch = writer.take();
+      if (list.length === 0) return batch === null;
+      // The payload owns its whole ArrayBuffer, so transferring it hands over nothing else.
+      expect(batch!.payload.byteOffset).toBe(0);
+      expect(batch!.payload.buffer.byteLength).toBe(batch!.payload.length);
+      const back: typeof list = [];
+      readStatsBatch(batch!, (gatewayId, cycle, entries, intervalMs) => back.push({ gatewayId, cycle, intervalMs, entries }));
+      expect(back).toEqual(list);
+      return writer.take() === null;
+    }), { numRuns: 500 });
+  });
+
+  it('refuses a batch whose bounds or bytes were damaged with the reply and gateway named, and nothing else', () => {
+    fc.assert(fc.property(replies.filter((l) => l.length > 0), fc.nat(), fc.integer({ min: -64, max: 64 }), fc.nat(), fc.integer({ min: 0, max: 255 }), (list, at, shift, byteAt, value) => {
+      const writer = new StatsBatchWriter();
+      for (const r of list) writer.add(r.gatewayId, r.cycle, r.intervalMs, r.entries);
+      const batch = writer.take()!;
+      const ends = [...batch.ends];
+      ends[at % ends.length] = ends[at % ends.length]! + shift;
+      const payload = batch.payload.slice();
+      if (payload.length > 0) payload[byteAt % payload.length] = value;
+      try {
+        readStatsBatch({ ...batch, ends, payload }, () => {});
+      } catch (err) {
+        expect((err as Error).message).toMatch(/^stats batch reply \d+ \(gateway /);
+      }
+    }), { numRuns: 2000 });
   });
 });
