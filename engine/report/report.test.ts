@@ -12,6 +12,9 @@ import {
   type ReportModel, type ReportSection,
 } from './index.js';
 import { escapeHtml } from './html.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { SamplePacker, SlaStore, type SampleRow } from '../sla/db/index.js';
+import type { Workspace } from '../workspace/index.js';
 import { messagingStudy, richWorkspace, samplePath, sampleWorkspace } from './testing/fixtures.js';
 
 const tempDir = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'headroom-report-'));
@@ -158,6 +161,67 @@ describe('report model', () => {
     expect(() => checkReportOutput(path.join(dir, 'other.headroom.json'), ws, 'PDF')).toThrow(/refusing/);
     expect(checkReportOutput(path.join(dir, 'out.pdf'), ws, 'PDF')).toBe(path.join(dir, 'out.pdf'));
     expect(await readdir(dir)).toEqual(['study.headroom.json']);
+  });
+});
+
+describe('SLA periods from the database', () => {
+  const T0 = Date.UTC(2026, 10, 2, 9, 0, 0);
+  const goldBronze = readFileSync(path.join(import.meta.dirname, '../../samples/policies/gold-bronze.yaml'), 'utf8');
+
+  /** Ten one-second intervals: gold over its 20 ms p99 target in intervals 2, 3 and 4, then throttled back under it. */
+  async function recordedIncident(): Promise<string> {
+    const file = path.join(await tempDir(), 'sla.db');
+    const store = new SlaStore(file);
+    store.recordPolicy({ version: 1, appliedAt: T0 - 60_000, name: 'gold-bronze', source: 'test', text: goldBronze });
+    const packer = new SamplePacker();
+    const row = (i: number, host: 'gold' | 'bronze', iops: number, p99Ms: number): SampleRow => ({
+      t: T0 + i * 1000, gatewayId: 'gw1', host, lun: host === 'gold' ? 'lun0' : 'lun1', className: host, iops, mbps: iops * (host === 'gold' ? 0.004 : 0.128),
+      p50Us: p99Ms * 250, p95Us: p99Ms * 500, p99Us: p99Ms * 1000, queueDepth: host === 'gold' ? 1 : 32,
+    });
+    for (let i = 0; i < 10; i++) {
+      const over = i >= 2 && i <= 4;
+      packer.add(row(i, 'gold', over ? 40 : 100, over ? 45 : 0.5));
+      packer.add(row(i, 'bronze', over ? 200 : 30, 80));
+    }
+    store.ingest(packer.take()!);
+    const [id] = store.recordActions([{ t: T0 + 4000, gatewayId: 'gw1', host: 'bronze', lun: 'lun1', className: 'bronze', kind: 'throttle', iopsLimit: 30, mbpsLimit: 3.9,
+      previousIopsLimit: 0, previousMbpsLimit: 0, protects: 'gold', reason: 'protect class "gold" (p99 of host gold on lun0 is 45 ms > target 20 ms)' }]);
+    store.ackAction(id!, true, '');
+    store.recordViolations([2, 3, 4].map((i) => ({ t: T0 + i * 1000, gatewayId: 'gw1', className: 'gold', host: 'gold', lun: 'lun0', measurement: 'p99', observed: 45, target: 20, text: 'p99 over target' })));
+    store.recordAlerts([{ t: T0 + 2000, severity: 'warning', gatewayId: 'gw1', className: 'gold', code: 'at-risk', text: 'class "gold" at risk' }]);
+    store.close();
+    return file;
+  }
+
+  const withPeriod = (dbFile: string): Workspace => ({ ...sampleWorkspace(), sla: { dbFile, periods: [{ id: 'incident', name: 'Tuesday incident', from: new Date(T0).toISOString(), to: new Date(T0 + 9500).toISOString() }] } });
+
+  it('reports each class against the policy in force, every action with its acknowledgement, violations and alerts; CSVs carry the stored values', async () => {
+    const dbFile = await recordedIncident();
+    const ws = withPeriod(dbFile);
+    expect(reportItems(ws).find((k) => k.kind === 'sla')?.items.map((i) => i.name)).toEqual(['sla.period.incident']);
+    const model = await buildReport({ workspace: ws }, { only: ['sla'] });
+    const period = find(model, 'sla.period.incident');
+    expect(period.parameters).toEqual(expect.arrayContaining([{ name: 'Policy in force at the end', value: expect.stringMatching(/^gold-bronze version 1, applied /) }]));
+    const dir = await tempDir();
+    await writeCsvTables(model, dir);
+    const classes = readCsv(await readFile(path.join(dir, 'sla-period-incident-classes.csv'), 'utf8'));
+    const gold = classes.find((r) => r.class === 'gold')!;
+    expect(gold).toMatchObject({ points: 10, target_percentile: 'p99', target_ms: 20, worst_latency_ms: 45, median_latency_ms: 0.5, intervals_over_target: 3, share_over_target: 0.3, mean_iops: 82 });
+    expect(classes.find((r) => r.class === 'bronze')).toMatchObject({ points: 10, target_ms: '', intervals_over_target: '' });
+    const actions = readCsv(await readFile(path.join(dir, 'sla-period-incident-actions.csv'), 'utf8'));
+    expect(actions).toEqual([expect.objectContaining({ time_iso8601: new Date(T0 + 4000).toISOString(), host: 'bronze', kind: 'throttle', iops_limit_iops: 30, acknowledged: 'yes' })]);
+    expect(readCsv(await readFile(path.join(dir, 'sla-period-incident-violations.csv'), 'utf8'))).toHaveLength(3);
+    expect(readCsv(await readFile(path.join(dir, 'sla-period-incident-alerts.csv'), 'utf8'))).toEqual([expect.objectContaining({ severity: 'warning', code: 'at-risk' })]);
+    expect(period.charts.map((c) => c.title)).toEqual(['Latency by class against its target', 'IOPS by class']);
+    const html = renderReportHtml(model);
+    expect(html).toContain('Tuesday incident');
+  });
+
+  it('says so, and creates nothing, when the database is missing', async () => {
+    const missing = path.join(await tempDir(), 'nowhere.db');
+    const model = await buildReport({ workspace: withPeriod(missing) }, { only: ['sla'] });
+    expect(find(model, 'sla.period.incident').paragraphs.join(' ')).toMatch(/nowhere\.db could not be read/);
+    expect(existsSync(missing)).toBe(false);
   });
 });
 

@@ -114,6 +114,9 @@ export const SlaSectionSchema = Type.Object({
   policyFile: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'The policy (YAML) the Policies view edits and the Monitor starts the server with.' })),
   dbFile: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'The SLA database (SQLite).' })),
   listen: Type.Optional(Type.String({ pattern: '^[^\\s]+:[0-9]{1,5}$', description: 'Where gateways connect in, host:port.' })),
+  periods: Type.Optional(Type.Array(Type.Object({
+    id: Id, name: Title, from: Stamp, to: Stamp,
+  }, { additionalProperties: false }), { maxItems: 200, description: 'Stretches of the SLA database chosen for reports.' })),
 }, { additionalProperties: false });
 
 export type SlaSection = Static<typeof SlaSectionSchema>;

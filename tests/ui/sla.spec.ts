@@ -115,7 +115,22 @@ test('Monitor: the SLA server in the engine polls a real gateway, throttles bron
     await expect(view.getByTestId('monitor-classes')).toContainText('gold');
     await expect(view.getByTestId('chart-latency').locator('.scatterlayer .trace').first()).toBeAttached();
     await expect(view.getByTestId('chart-timeline').locator('.scatterlayer .trace')).toHaveCount(2);
+    // Keep the last few minutes for a report, and read them back from the live database.
+    await view.getByTestId('period-name').fill('UI test incident');
+    await view.getByTestId('period-minutes').fill('5');
+    await view.getByTestId('period-add').click();
+    await expect(view.getByTestId('period-list')).toContainText('UI test incident');
     await view.screenshot({ path: path.join(screenshotDir, 'monitor.png') });
+    await page.getByTestId('menu-file').click();
+    await page.getByTestId('cmd-export').click();
+    const reports = page.getByTestId('reports-view');
+    await expect(reports.getByTestId('report-item-sla.period.period-1')).toBeChecked();
+    await reports.getByTestId('report-preview').click();
+    const preview = reports.getByTestId('report-preview-body');
+    await expect(preview).toContainText('Period: UI test incident');
+    await expect(preview).toContainText('Throttle actions');
+    await expect(preview).toContainText(/protect class "gold"/);
+    await page.getByTestId('explorer-monitor').click();
     await view.getByTestId('monitor-stop').click();
     await expect(view.getByTestId('monitor-start')).toBeVisible();
   } finally {

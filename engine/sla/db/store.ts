@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { migrate } from './migrations.js';
+import { migrate, SCHEMA_VERSION } from './migrations.js';
 import {
   DEFAULT_RETENTION, VALUES_PER_SAMPLE,
   type ActionRecord, type AlertRecord, type ClassPoint, type ClassSeriesQuery, type GatewayLatest, type PackedSamples,
@@ -22,6 +22,11 @@ export interface StoreOptions {
   /** Open an existing database without migrating (tests of migrations). */
   migrate?: boolean;
   retention?: Partial<RetentionPolicy>;
+  /**
+   * Read only, for reports: the file must exist and is never written, so a report can read the
+   * database while the SLA server writes it (WAL lets readers and the writer go on together).
+   */
+  readonly?: boolean;
 }
 
 /**
@@ -44,13 +49,22 @@ export class SlaStore {
   private readonly stmts: ReturnType<SlaStore['prepare']>;
 
   constructor(file: string, options: StoreOptions = {}) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('cache_size = -65536');
-    this.db.pragma('temp_store = MEMORY');
-    this.db.pragma('foreign_keys = ON');
-    if (options.migrate !== false) migrate(this.db);
+    if (options.readonly) {
+      this.db = new Database(file, { readonly: true, fileMustExist: true });
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      if (version !== SCHEMA_VERSION) {
+        this.db.close();
+        throw new Error(`${file}: SLA database schema version ${version}, this Headroom reads version ${SCHEMA_VERSION}`);
+      }
+    } else {
+      this.db = new Database(file);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('cache_size = -65536');
+      this.db.pragma('temp_store = MEMORY');
+      this.db.pragma('foreign_keys = ON');
+      if (options.migrate !== false) migrate(this.db);
+    }
     this.retention = { ...DEFAULT_RETENTION, ...options.retention };
     this.stmts = this.prepare();
   }
@@ -220,6 +234,11 @@ export class SlaStore {
 
   recordPolicy(policy: PolicyRecord): void {
     this.stmts.insertPolicy.run(policy);
+  }
+
+  /** Every service class the database has samples for. */
+  classNames(): string[] {
+    return this.db.prepare('SELECT name FROM classes ORDER BY name').pluck().all() as string[];
   }
 
   policyHistory(): PolicyRecord[] {

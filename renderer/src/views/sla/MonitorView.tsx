@@ -7,7 +7,7 @@ import { Chart } from '../../components/Chart.js';
 import type { EngineConnection } from '../../engine/connection.js';
 import type { WorkspaceStore } from '../../state/workspace-store.js';
 import type { ViewContext } from '../registry.js';
-import { fmt } from '../whatif/model.js';
+import { fmt, newId } from '../whatif/model.js';
 
 /** How much live history the charts keep in the page (the database keeps everything). */
 const MAX_CYCLES = 900;
@@ -16,6 +16,43 @@ const HISTORY_MS = 15 * 60_000;
 interface ClassPointView { t: number; iops: number; mbps: number; latencyMs: number | null; targetMs: number | null; state: string }
 
 function dirOf(file: string): string { return file.replace(/[\\/][^\\/]*$/, '') || '/'; }
+
+/** Stretches of the database kept for reports: the Reports view lists each one. */
+function ReportPeriods({ workspace, store }: { workspace: Workspace; store: WorkspaceStore }) {
+  const periods = workspace.sla?.periods ?? [];
+  const [name, setName] = useState('');
+  const [minutes, setMinutes] = useState('15');
+  const span = Number(minutes);
+  const valid = Number.isFinite(span) && span > 0 && span <= 60 * 24 * 366;
+  const add = (): void => {
+    if (!valid) return;
+    const to = Date.now();
+    const id = newId('period', periods.map((p) => p.id));
+    const label = name.trim() || `${fmt(span)} minutes to ${new Date(to).toLocaleString()}`;
+    store.edit((w) => ({ ...w, sla: { ...w.sla, periods: [...(w.sla?.periods ?? []), { id, name: label.slice(0, 200), from: new Date(to - span * 60_000).toISOString(), to: new Date(to).toISOString() }] } }));
+    setName('');
+  };
+  const remove = (id: string): void => store.edit((w) => ({ ...w, sla: { ...w.sla, periods: (w.sla?.periods ?? []).filter((p) => p.id !== id) } }));
+  return (
+    <div className="report-periods">
+      <div className="field-row">
+        <label className="field compact wide-field"><span>Keep for reports: name</span>
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. Tuesday backup window" data-testid="period-name" /></label>
+        <label className="field compact"><span>The last (minutes)</span>
+          <input value={minutes} onChange={(e) => setMinutes(e.target.value)} aria-invalid={!valid} inputMode="decimal" data-testid="period-minutes" /></label>
+        <button onClick={add} disabled={!valid} data-testid="period-add">Keep period</button>
+      </div>
+      {periods.length > 0 && (
+        <ul className="link-list" data-testid="period-list">
+          {periods.map((p) => (
+            <li key={p.id}><span>{p.name}</span><span className="muted">{new Date(p.from).toLocaleString()} – {new Date(p.to).toLocaleTimeString()}</span>
+              <button className="link" onClick={() => remove(p.id)} aria-label={`Remove ${p.name}`}>remove</button></li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
 
 /** The SLA server at work: gateways, per-class performance against targets, throttle actions and alerts. */
 export function MonitorView({ workspace, store, connection, browse }: { workspace: Workspace; store: WorkspaceStore; connection: EngineConnection; browse: ViewContext['browse'] }) {
@@ -144,6 +181,7 @@ export function MonitorView({ workspace, store, connection, browse }: { workspac
             : <button className="primary" onClick={() => void start()} disabled={busy || !sla.policyFile} data-testid="monitor-start">Start server</button>}
         </div>
         {error && <p className="error" role="alert">{error}</p>}
+        {dbFile && <ReportPeriods workspace={workspace} store={store} />}
         {status && (
           <p className="key-figures" data-testid="monitor-status">
             Listening on <b>{status.listen?.host}:{status.listen?.port}</b> · policy <b>{status.policy?.name}</b> v{status.policy?.version} ·
