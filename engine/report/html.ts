@@ -144,13 +144,14 @@ function renderTable(t: ReportTable, number: number): string {
       out.push(`<tr><th>${header(c)}</th>${rows.map((r) => `<td>${escapeHtml(formatCell(r[i + 1] ?? null, c))}</td>`).join('')}</tr>`);
     });
   } else {
-    out.push(`<thead>${title}<tr>${t.columns.map((c) => `<th>${header(c)}</th>`).join('')}</tr></thead><tbody>`);
+    // Numbers line up on the right, words read from the left; a column is numeric when its values are.
+    const numeric = t.columns.map((_, i) => rows.some((r) => typeof r[i] === 'number') && !rows.some((r) => typeof r[i] === 'string'));
+    const cls = (i: number): string => (numeric[i] ? ' class="num"' : '');
+    out.push(`<thead>${title}<tr>${t.columns.map((c, i) => `<th${cls(i)}>${header(c)}</th>`).join('')}</tr></thead><tbody>`);
     for (const r of rows) {
-      out.push(`<tr>${t.columns.map((c, i) => {
-        const v = r[i] ?? null;
-        return `<td${typeof v === 'number' ? ' class="num"' : ''}>${escapeHtml(formatCell(v, c))}</td>`;
-      }).join('')}</tr>`);
+      out.push(`<tr>${t.columns.map((c, i) => `<td${cls(i)}>${escapeHtml(formatCell(r[i] ?? null, c))}</td>`).join('')}</tr>`);
     }
+    if (rows.length === 0) out.push(`<tr><td class="none" colspan="${width}">None.</td></tr>`);
   }
   out.push('</tbody></table>');
   if (t.rows.length > rows.length) out.push(`<p class="fineprint">Showing ${rows.length} of ${t.rows.length} rows; the CSV has them all.</p>`);
@@ -199,10 +200,10 @@ table.data thead { display: table-header-group; }
 table.data.short { break-inside: avoid; }
 table.data tr.title-row th { background: none; border: none; text-align: left; font-weight: normal; padding: 0 0 1.5mm; font-size: 9.5pt; }
 table.data tr.title-row .table-caption { font-size: 8pt; }
-table.data th { background: #e8eef6; text-align: right; padding: 1mm 1.5mm; border-bottom: 1px solid #8aa; vertical-align: bottom; font-weight: bold; }
-table.data th:first-child { text-align: left; }
-table.data td { padding: 0.7mm 1.5mm; border-bottom: 0.5px solid #ddd; text-align: right; font-variant-numeric: tabular-nums; }
-table.data td:first-child { text-align: left; }
+table.data th { background: #e8eef6; text-align: left; padding: 1mm 1.5mm; border-bottom: 1px solid #8aa; vertical-align: bottom; font-weight: bold; }
+table.data td { padding: 0.7mm 1.5mm; border-bottom: 0.5px solid #ddd; text-align: left; vertical-align: top; font-variant-numeric: tabular-nums; }
+table.data th.num, table.data td.num { text-align: right; }
+table.data td.none { color: #666; font-style: italic; }
 table.data.transposed tbody th { background: none; text-align: left; font-weight: normal; border-bottom: 0.5px solid #ddd; }
 table.data .unit { font-weight: normal; color: #555; }
 tr { break-inside: avoid; }
