@@ -325,8 +325,8 @@ class ClientConnection implements RequestSink {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
     this.out = new OutputBatcher({
-      write: (bytes) => {
-        const ok = socket.write(bytes);
+      write: (bytes, done) => {
+        const ok = socket.write(bytes, done);
         if (!ok && socket.writableLength > MAX_UNSENT_REPLY_BYTES) socket.pause();
         return ok;
       },
