@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { allTables, type Cell, type ChartSpec, type Paper, type ReportModel, type ReportSection, type ReportTable, type TableColumn } from './model.js';
-import { formatCell } from './format.js';
+import { formatCell, numericColumns } from './format.js';
 import { pageScript } from './page-script.js';
 import { provenanceRows } from './provenance.js';
 
@@ -145,7 +145,7 @@ function renderTable(t: ReportTable, number: number): string {
     });
   } else {
     // Numbers line up on the right, words read from the left; a column is numeric when its values are.
-    const numeric = t.columns.map((_, i) => rows.some((r) => typeof r[i] === 'number') && !rows.some((r) => typeof r[i] === 'string'));
+    const numeric = numericColumns({ columns: t.columns, rows });
     const cls = (i: number): string => (numeric[i] ? ' class="num"' : '');
     out.push(`<thead>${title}<tr>${t.columns.map((c, i) => `<th${cls(i)}>${header(c)}</th>`).join('')}</tr></thead><tbody>`);
     for (const r of rows) {

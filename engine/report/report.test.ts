@@ -12,6 +12,7 @@ import {
   type ReportModel, type ReportSection,
 } from './index.js';
 import { escapeHtml } from './html.js';
+import { numericColumns } from './format.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { SamplePacker, SlaStore, type SampleRow } from '../sla/db/index.js';
 import type { Workspace } from '../workspace/index.js';
@@ -245,6 +246,12 @@ describe('HTML', () => {
       expect(e).not.toMatch(/[<>"']/);
       expect(unescape(e)).toBe(s);
     }));
+  });
+
+  it('treats a column as numeric (right-aligned in print and preview) only when it holds numbers and blanks', () => {
+    expect(numericColumns({ columns: [{ id: 'a', label: 'A' }, { id: 'b', label: 'B' }, { id: 'c', label: 'C' }], rows: [[1, 'x', null], [2.5, 'y', 3]] })).toEqual([true, false, true]);
+    expect(numericColumns({ columns: [{ id: 'a', label: 'A' }], rows: [[1], ['—']] })).toEqual([false]);
+    expect(numericColumns({ columns: [{ id: 'a', label: 'A' }], rows: [] })).toEqual([false]);
   });
 
   it('lays out the page for the chosen paper and embeds every chart spec', async () => {

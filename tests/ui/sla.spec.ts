@@ -130,6 +130,7 @@ test('Monitor: the SLA server in the engine polls a real gateway, throttles bron
     await expect(preview).toContainText('Period: UI test incident');
     await expect(preview).toContainText('Throttle actions');
     await expect(preview).toContainText(/protect class "gold"/);
+    await reports.screenshot({ path: path.join(screenshotDir, 'reports-sla.png') });
     await page.getByTestId('explorer-monitor').click();
     await view.getByTestId('monitor-stop').click();
     await expect(view.getByTestId('monitor-start')).toBeVisible();

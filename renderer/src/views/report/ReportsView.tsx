@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { ReportExportResult, ReportItemGroup } from '../../../../engine/host/contract.js';
-import { formatCell } from '../../../../engine/report/format.js';
+import { formatCell, numericColumns } from '../../../../engine/report/format.js';
 import type { ReportModel, ReportSection, ReportTable } from '../../../../engine/report/model.js';
 import type { Workspace } from '../../../../engine/workspace/schema.js';
 import type { ShellBridge } from '../../../../electron/bridge.js';
@@ -148,12 +148,13 @@ function PreviewSection({ section, depth }: { section: ReportSection; depth: num
 
 function PreviewTable({ table }: { table: ReportTable }) {
   const rows = table.rows.slice(0, 12);
+  const numeric = numericColumns({ columns: table.columns, rows });
   return (
     <div className="preview-table">
       <strong>{table.title}</strong>
-      <table className="grid numeric">
-        <thead><tr>{table.columns.map((c) => <th key={c.id}>{c.label}{c.unit ? ` (${c.unit})` : ""}</th>)}</tr></thead>
-        <tbody>{rows.map((r, i) => <tr key={i}>{r.map((cell, k) => <td key={k}>{formatCell(cell, table.columns[k] ?? {})}</td>)}</tr>)}</tbody>
+      <table className="grid">
+        <thead><tr>{table.columns.map((c, k) => <th key={c.id} className={numeric[k] ? 'num' : undefined}>{c.label}{c.unit ? ` (${c.unit})` : ""}</th>)}</tr></thead>
+        <tbody>{rows.map((r, i) => <tr key={i}>{r.map((cell, k) => <td key={k} className={numeric[k] ? 'num' : undefined}>{formatCell(cell, table.columns[k] ?? {})}</td>)}</tr>)}</tbody>
       </table>
       {table.rows.length > rows.length && <p className="muted small">… {table.rows.length - rows.length} more rows in the export</p>}
     </div>
