@@ -2,10 +2,10 @@ import net from 'node:net';
 
 // The echo side of the TCP floor benchmark, in its own process like the fleet: N sockets that
 // answer every poll with a fixed 64-byte reply, and nothing else (no decoding, no statistics).
-const [portText, countText] = process.argv.slice(2);
+const [portText, countText, replyBytesText] = process.argv.slice(2);
 const port = Number(portText);
 const count = Number(countText);
-const reply = Buffer.alloc(64, 1);
+const reply = Buffer.alloc(Number(replyBytesText), 1);
 // Connect in waves: ten thousand SYNs at once overflow the listen backlog, and the kernel then
 // drops handshakes the client already counts as done.
 const WAVE = 256;

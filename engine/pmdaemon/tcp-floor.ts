@@ -50,7 +50,7 @@ export async function runTcpFloor(options: TcpFloorOptions): Promise<TcpFloorRes
   server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
   await once(server, 'listening');
   const port = (server.address() as net.AddressInfo).port;
-  const echo = fork(resolveWorkerScript(import.meta.url, './tcp-floor-echo.js'), [String(port), String(gateways)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const echo = fork(resolveWorkerScript(import.meta.url, './tcp-floor-echo.js'), [String(port), String(gateways), String(REPLY_BYTES)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   try {
     const ready = once(echo, 'message');
     const exited = once(echo, 'exit').then(() => { throw new Error('the echo process exited before its sockets connected'); });

@@ -28,10 +28,6 @@ export class StatsBatchWriter {
     this.ends.push(this.writer.length);
   }
 
-  get size(): number {
-    return this.gatewayIds.length;
-  }
-
   /** The replies so far, in a buffer of their own (safe to transfer), and a fresh start. */
   take(): StatsBatch | null {
     if (this.gatewayIds.length === 0) return null;
@@ -52,11 +48,13 @@ export class StatsBatchWriter {
  */
 export function readStatsBatch(batch: StatsBatch, each: (gatewayId: string, cycle: number, entries: StatsEntry[], intervalMs: number) => void): void {
   let start = 0;
+  // One reader for the whole batch, moved from reply to reply, as the frame decoder does.
+  const reader = new PayloadReader(batch.payload, 0, 0, 0);
   for (let i = 0; i < batch.gatewayIds.length; i++) {
     const end = batch.ends[i]!;
     const where = `stats batch reply ${i} (gateway ${batch.gatewayIds[i]})`;
     if (!(end >= start && end <= batch.payload.length)) throw new Error(`${where}: ends at ${end}, outside ${start}..${batch.payload.length}`);
-    const reader = new PayloadReader(batch.payload, start, end, 0);
+    reader.reset(start, end);
     const message = readPayload(reader, 'stats');
     reader.done();
     if (reader.problem || message.type !== 'stats') throw new Error(`${where}: ${reader.problem?.message ?? 'not a stats reply'}`);

@@ -1,7 +1,8 @@
 import { hashBytes, openWorkspace, serializeWorkspace, validateWorkspace, type Workspace } from '../workspace/index.js';
 import { ReportError, throwIfAborted } from './errors.js';
 import type { MachineDescription, ReportModel, ReportSection } from './model.js';
-import { describeMachine, provenanceOf } from './provenance.js';
+import { describeMachine } from '../runtime/index.js';
+import { provenanceOf } from './provenance.js';
 import { sectionBuilders, type ReportItem, type SectionBuilder } from './sections/index.js';
 
 /** A workspace the app already holds; `hash` is OpenedWorkspace.hash when it matches the file on disk. */

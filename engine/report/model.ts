@@ -73,7 +73,6 @@ export interface ReportSection {
   children: ReportSection[];
 }
 
-
 export interface Provenance {
   headroomVersion: string;
   workspaceName: string;

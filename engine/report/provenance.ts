@@ -1,8 +1,6 @@
 import { headroomVersion, type MachineDescription } from '../runtime/index.js';
 import type { Provenance } from './model.js';
 
-export { describeMachine } from '../runtime/index.js';
-
 export function provenanceOf(input: { workspaceName: string; workspacePath: string | null; sha256: string; hashOf: Provenance['hashOf']; now: Date; machine: MachineDescription }): Provenance {
   return {
     headroomVersion,
