@@ -4,18 +4,13 @@ import { runBatchingBench, type BatchingResult } from './batching-bench.js';
 import { runTcpFloor, type TcpFloorResult } from './tcp-floor.js';
 import type { DaemonArch } from './daemon.js';
 import { delayCurves, deriveDelayParams, type DelayPoint, type DerivedDelayParams } from './delay-model.js';
-import { runMessagingBench, type MessagingBenchRow, type MessagingProgress } from './messaging-bench.js';
+import { runMessagingBench, type MessagingBenchOptions, type MessagingBenchRow, type MessagingProgress } from './messaging-bench.js';
 import { measureMessageCost, recommendShards, type MessageCost, type ShardRecommendation } from './sizing.js';
 
-export interface MessagingStudyRequest {
+/** What the bench measures, plus what else the study runs; arrays are mutable because the workspace keeps the request. */
+export interface MessagingStudyRequest extends Omit<MessagingBenchOptions, 'gateways' | 'archs' | 'onProgress' | 'signal'> {
   gateways: number[];
   archs: DaemonArch[];
-  intervalMs?: number;
-  cycles?: number;
-  serviceUs?: number;
-  shards?: number;
-  maxAgents?: number;
-  registerStallMs?: number;
   /** Also run the batching benchmark (a few seconds), which supplies t1 to the model. */
   batching?: boolean;
   /** Also measure the TCP floor at each gateway count: the least a poll cycle can cost here. */

@@ -305,7 +305,7 @@ export class SlaServer {
     }
     await ingest;
     const report: SlaCycleReport = {
-      at, cycle: cycle.cycle, polled: cycle.polled, onTime: cycle.onTime, late: cycle.late, missed: cycle.missed, completionMs: cycle.completionMs,
+      at, ...cycle,
       classes: result.classes, explanations: result.explanations, throttles,
     };
     this.lastCycle = report;
@@ -316,14 +316,8 @@ export class SlaServer {
 /** How often the server checks whether every polled gateway has answered. */
 const POLL_WATCH_MS = 2;
 
-interface PolledCycle {
-  cycle: number;
-  polled: number;
-  onTime: number;
-  late: number;
-  missed: number;
-  completionMs: number | null;
-}
+/** A cycle's poll bookkeeping, as its report carries it. */
+type PolledCycle = Pick<SlaCycleReport, 'cycle' | 'polled' | 'onTime' | 'late' | 'missed' | 'completionMs'>;
 
 function dialTargets(policy: Policy): DialTarget[] {
   return policy.gateways.filter((g) => g.address).map((g) => {
