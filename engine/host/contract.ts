@@ -19,6 +19,7 @@ const FilePath = Type.String({ minLength: 1, maxLength: 4096 });
 export const FilePurposeSchema = Type.Union(
   (['workspace', 'policy', 'sla-db', 'report-pdf', 'report-html', 'report-csv'] as const).map((p) => Type.Literal(p)),
 );
+export type FilePurpose = Static<typeof FilePurposeSchema>;
 
 export const methodParams = {
   'engine.info': NoParams,

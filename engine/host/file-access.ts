@@ -1,7 +1,6 @@
 import { promises as fs, realpathSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import type { Static } from '@sinclair/typebox';
-import type { FilePurposeSchema } from './contract.js';
+import type { FilePurpose } from './contract.js';
 import { RpcError } from './wire.js';
 
 /**
@@ -14,7 +13,7 @@ import { RpcError } from './wire.js';
  * overwritten), and hidden files and folders below a root are never reached. So with a valid
  * token a page still cannot read ~/.ssh/id_rsa or /etc/passwd, nor write over ~/.bashrc.
  */
-export type FilePurpose = Static<typeof FilePurposeSchema>;
+export type { FilePurpose };
 
 interface PurposeRule {
   label: string;

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
 import { checkPolicy, MAX_POLICY_BYTES, policyJsonSchema } from '../sla/index.js';
 import { SlaServer } from '../sla/server/index.js';
 import { FileTooLargeError, readFileBounded, writeFileAtomic } from '../workspace/index.js';
 import type { EngineDeps } from './handlers.js';
+import { isLoopbackHost } from './loopback.js';
 import type { MethodHandlers } from './service.js';
 import { RpcError } from './wire.js';
 
@@ -11,13 +11,7 @@ type SlaMethods = 'policy.schema' | 'policy.check' | 'policy.read' | 'policy.hov
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-/** Loopback names: a server bound to these is reachable from this machine only. */
-export function isLoopbackHost(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6) return host === '::1';
-  return false;
-}
+export { isLoopbackHost };
 
 async function readPolicyText(file: string): Promise<string> {
   try {
