@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createLogger } from '../../runtime/index.js';
 import { SlaServer, type SlaCycleReport } from '../../sla/server/index.js';
+import { parseMetricsAddress, startSlaServerMetrics } from '../../metrics/index.js';
 
 function parseListen(value: string): { host: string; port: number } {
   const colon = value.lastIndexOf(':');
@@ -36,9 +37,13 @@ export function registerServer(program: Command): void {
     .addOption(new Option('--listen <host:port>', 'where gateways connect in').argParser(parseListen).default({ host: '127.0.0.1', port: 7410 }, '127.0.0.1:7410'))
     .option('--shards <n>', 'thread pairs of the daemon (default: the measured sizing rule, at most the cores)', parseShards)
     .addOption(new Option('--format <format>', 'cycle reports as text or json lines').choices(['text', 'json']).default('text'))
-    .action(async (opts: { policy: string; db: string; listen: { host: string; port: number }; shards?: number; format: string }) => {
+    .option('--metrics <host:port>', 'serve /metrics for Prometheus here (PORT alone: 127.0.0.1)')
+    .option('--metrics-allow-remote', 'let --metrics listen on an address other than loopback', false)
+    .action(async (opts: { policy: string; db: string; listen: { host: string; port: number }; shards?: number; format: string; metrics?: string; metricsAllowRemote: boolean }) => {
       const log = createLogger('sla-server');
+      const metricsAt = opts.metrics === undefined ? null : parseMetricsAddress('--metrics', opts.metrics, opts.metricsAllowRemote);
       const server = await SlaServer.start({ policyFile: opts.policy, dbFile: opts.db, listen: opts.listen, log, ...(opts.shards ? { shards: opts.shards } : {}) });
+      if (metricsAt) await startSlaServerMetrics(metricsAt, server, log).catch(async (err: unknown) => { await server.stop(); throw err; });
       const status = server.status();
       process.stdout.write(`${opts.format === 'json' ? JSON.stringify({ event: 'listening', listen: status.listen, policy: status.policy?.name, version: status.policy?.version }) : `SLA server listening for gateways on ${status.listen?.host}:${status.listen?.port}, policy "${status.policy?.name}" v${status.policy?.version}, database ${status.dbFile}`}\n`);
       server.onEvent((event) => {
