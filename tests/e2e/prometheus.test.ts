@@ -30,7 +30,7 @@ async function query(promPort: number, promql: string): Promise<PromVector[]> {
 }
 
 /** Polls until `check` holds for the query's result (Prometheus sees a value only after its next scrape). */
-async function queryUntil(promPort: number, promql: string, check: (r: PromVector[]) => boolean, timeoutMs = 20_000): Promise<PromVector[]> {
+async function queryUntil(promPort: number, promql: string, check: (r: PromVector[]) => boolean, timeoutMs = 45_000): Promise<PromVector[]> {
   const deadline = Date.now() + timeoutMs;
   let last: PromVector[] = [];
   for (;;) {
@@ -70,7 +70,7 @@ describe.skipIf(!tools || !built)('/metrics scraped by a real Prometheus while f
     await waitForListener(nbdkit, nbdPort, 10_000);
 
     const server = startChild('server', process.execPath, [cli, 'server', '--policy', policyFile, '--db', path.join(work, 'sla.db'), '--listen', '127.0.0.1:0', '--shards', '1', '--metrics', '127.0.0.1:0']);
-    await waitForOutput(server, /SLA server metrics on http/, 20_000);
+    await waitForOutput(server, /SLA server metrics on http/, 60_000);
     const serverPort = Number(/listening for gateways on 127\.0\.0\.1:(\d+)/.exec(server.output())?.[1]);
 
     gatewayPort = await freePort();
@@ -78,7 +78,7 @@ describe.skipIf(!tools || !built)('/metrics scraped by a real Prometheus while f
       cli, 'gateway', '--listen', `127.0.0.1:${gatewayPort}`, '--export', `lun0=nbd://127.0.0.1:${nbdPort}`, '--export', `lun1=nbd://127.0.0.1:${nbdPort}`,
       '--server', `127.0.0.1:${serverPort}`, '--secret-file', path.join(work, 'secrets/gw1.secret'), '--gateway-id', 'gw1', '--metrics', '127.0.0.1:0',
     ]);
-    await waitForOutput(gateway, /gateway metrics on http/, 20_000);
+    await waitForOutput(gateway, /gateway metrics on http/, 60_000);
     gatewayMetrics = metricsUrl(gateway, 'gateway');
     serverMetrics = metricsUrl(server, 'SLA server');
 
@@ -93,7 +93,7 @@ describe.skipIf(!tools || !built)('/metrics scraped by a real Prometheus while f
       `--config.file=${path.join(work, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(work, 'tsdb')}`,
       `--web.listen-address=127.0.0.1:${promPort}`, '--storage.tsdb.retention.time=1h', '--log.level=warn',
     ]);
-    await waitForListener(prometheus, promPort, 20_000);
+    await waitForListener(prometheus, promPort, 60_000);
     // Both targets scraped at least once before the load starts, so Prometheus sees it happen.
     for (const job of ['headroom-gateway', 'headroom-sla-server']) await queryUntil(promPort, `up{job="${job}"}`, (r) => value(r) === 1);
 
@@ -106,7 +106,7 @@ describe.skipIf(!tools || !built)('/metrics scraped by a real Prometheus while f
     if (code !== 0) throw new Error(`fio exited with ${code}: ${fio.output().slice(-2000)}`);
     const json = JSON.parse(fio.stdout().slice(fio.stdout().indexOf('{'))) as { jobs: Array<{ jobname: string; read: { total_ios: number }; write: { total_ios: number; io_bytes: number } }> };
     fioTotals = Object.fromEntries(json.jobs.map((j) => [j.jobname, { reads: j.read.total_ios, writes: j.write.total_ios, writeBytes: j.write.io_bytes }]));
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await stopAll();
