@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createLogger } from '../../runtime/index.js';
 import { SlaServer, type SlaCycleReport } from '../../sla/server/index.js';
 import { planDemo, startDemo, type DemoRun } from '../../sla/demo/index.js';
+import { parseMetricsAddress, startSlaServerMetrics } from '../../metrics/index.js';
 
 function parseListen(value: string): { host: string; port: number } {
   const colon = value.lastIndexOf(':');
@@ -38,8 +39,11 @@ export function registerServer(program: Command): void {
     .addOption(new Option('--listen <host:port>', 'where gateways connect in').argParser(parseListen).default({ host: '127.0.0.1', port: 7410 }, '127.0.0.1:7410'))
     .option('--shards <n>', 'thread pairs of the daemon (default: the measured sizing rule, at most the cores)', parseShards)
     .addOption(new Option('--format <format>', 'cycle reports as text or json lines').choices(['text', 'json']).default('text'))
-    .action(async (opts: { policy?: string; db?: string; demo: boolean; listen: { host: string; port: number }; shards?: number; format: string }, command: Command) => {
+    .option('--metrics <host:port>', 'serve /metrics for Prometheus here (PORT alone: 127.0.0.1)')
+    .option('--metrics-allow-remote', 'let --metrics listen on an address other than loopback', false)
+    .action(async (opts: { policy?: string; db?: string; demo: boolean; listen: { host: string; port: number }; shards?: number; format: string; metrics?: string; metricsAllowRemote: boolean }, command: Command) => {
       const log = createLogger('sla-server');
+      const metricsAt = opts.metrics === undefined ? null : parseMetricsAddress('--metrics', opts.metrics, opts.metricsAllowRemote);
       const plan = opts.demo ? await planDemo() : null;
       const policyFile = opts.policy ?? plan?.policyFile;
       const dbFile = opts.db ?? plan?.dbFile;
@@ -47,6 +51,7 @@ export function registerServer(program: Command): void {
       // The demo's own gateway connects on loopback to whatever port is free, unless --listen says otherwise.
       const listen = plan && command.getOptionValueSource('listen') === 'default' ? { host: '127.0.0.1', port: 0 } : opts.listen;
       const server = await SlaServer.start({ policyFile, dbFile, listen, log, ...(opts.shards ? { shards: opts.shards } : {}) });
+      if (metricsAt) await startSlaServerMetrics(metricsAt, server, log).catch(async (err: unknown) => { await server.stop(); throw err; });
       const status = server.status();
       let demo: DemoRun | null = null;
       if (plan && status.listen) {
