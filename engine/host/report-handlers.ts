@@ -92,7 +92,7 @@ export function reportStreamHandlers(deps: EngineDeps): Pick<StreamHandlers, 're
           ctx.progress({ done: 0, total: 1, label: 'printing the PDF' });
           try {
             await files.checkReplaceable(pdf, 'report-pdf');
-            const printed = await printReportPdf(built.model, { paper: params.paper, signal: ctx.signal });
+            const printed = await printReportPdf(built.model, { paper: params.paper, signal: ctx.signal, onProgress: (p) => ctx.progress(p) });
             await writeOutput(deps, pdf, 'report-pdf', printed.pdf);
             result.pdf = { path: pdf, pages: printed.pages };
           } catch (err) {

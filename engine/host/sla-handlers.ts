@@ -4,10 +4,11 @@ import { SlaServer } from '../sla/server/index.js';
 import { FileTooLargeError, readFileBounded, writeFileAtomic } from '../workspace/index.js';
 import type { EngineDeps } from './handlers.js';
 import { isLoopbackHost } from './loopback.js';
+import { planDemo, startDemo, type DemoRun } from '../sla/demo/index.js';
 import type { MethodHandlers } from './service.js';
 import { RpcError } from './wire.js';
 
-type SlaMethods = 'policy.schema' | 'policy.check' | 'policy.read' | 'policy.hover' | 'policy.complete' | 'policy.write' | 'sla.start' | 'sla.stop' | 'sla.status' | 'sla.apply' | 'sla.history' | 'sla.series' | 'sla.timeline';
+type SlaMethods = 'policy.schema' | 'policy.check' | 'policy.read' | 'policy.hover' | 'policy.complete' | 'policy.write' | 'sla.start' | 'sla.demo' | 'sla.stop' | 'sla.status' | 'sla.apply' | 'sla.history' | 'sla.series' | 'sla.timeline';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -30,6 +31,7 @@ async function readPolicyText(file: string): Promise<string> {
  */
 export function slaMethodHandlers({ emit, log, files, policyLane }: EngineDeps): Pick<MethodHandlers, SlaMethods> {
   let server: SlaServer | null = null;
+  let demo: DemoRun | null = null;
   let starting = false;
   const running = (): SlaServer => {
     if (!server) throw new RpcError({ code: 'unavailable', message: 'the SLA server is not running; start it from the Monitor view' });
@@ -91,9 +93,37 @@ export function slaMethodHandlers({ emit, log, files, policyLane }: EngineDeps):
         starting = false;
       }
     },
+    'sla.demo': async () => {
+      if (server || starting) throw new RpcError({ code: 'conflict', message: 'the SLA server is already running in this engine; stop it first' });
+      starting = true;
+      try {
+        const plan = await planDemo();
+        const started = await SlaServer.start({ policyFile: plan.policyFile, dbFile: plan.dbFile, listen: { host: '127.0.0.1', port: 0 }, log });
+        try {
+          demo = await startDemo(plan, started.status().listen!, log);
+        } catch (err) {
+          await started.stop();
+          throw err;
+        }
+        started.onEvent((event) => emit('sla.event', event));
+        server = started;
+        // The demo's own folder (its policy copy and database) is the engine's making: reports may read it.
+        await files.addRoot(plan.workDir, 'user').catch(() => undefined);
+        log.info({ mode: demo.mode, folder: plan.workDir }, demo.detail);
+        return { ...started.status(), demo: { mode: demo.mode, detail: demo.detail, folder: plan.workDir } };
+      } catch (err) {
+        throw new RpcError({ code: 'invalid-input', message: err instanceof Error ? err.message : String(err) });
+      } finally {
+        starting = false;
+      }
+    },
     'sla.stop': async () => {
       const current = server;
+      const running = demo;
       server = null;
+      demo = null;
+      // The demo's load and storage go first, so the server does not record their going away as faults.
+      if (running) await running.stop();
       if (current) await current.stop();
       return { stopped: current !== null };
     },
