@@ -39,7 +39,14 @@ export interface SlaCycleReport {
   classes: ClassStatus[];
   explanations: string[];
   throttles: Array<{ actionId: number; gatewayId: string; host: string; lun: string; iopsLimit: number; mbpsLimit: number; reason: string }>;
+  /**
+   * What the database made of the cycle's samples: the batch that holds them once committed
+   * (batch 0 with 0 samples when no gateway answered), or why they are not there.
+   */
+  commit: CycleCommit;
 }
+
+export type CycleCommit = { ok: true; batchId: number; samples: number } | { ok: false; error: string };
 
 export type SlaServerEvent =
   | { kind: 'cycle'; report: SlaCycleReport }
@@ -287,11 +294,22 @@ export class SlaServer {
     }
     for (const gw of gateways) this.entities.stats(gw.gatewayId, policy.pollIntervalMs, gw.entries, at);
     const result: AnalysisResult = this.analyzer.runInterval(policy, gateways, at);
-    const ingest = this.db.ingest(sampleRowsOf(policy, at, gateways));
+    // Settled, never rejected: its outcome is part of the report, and nothing awaited below may
+    // leave it unobserved if it fails first.
+    const ingest: Promise<CycleCommit> = this.db.ingest(sampleRowsOf(policy, at, gateways)).then(
+      (c) => ({ ok: true, batchId: c.batchId, samples: c.samples }),
+      (err: unknown) => ({ ok: false, error: err instanceof Error ? err.message : String(err) }),
+    );
     const records = analysisRecords(result);
-    const actionIds = records.actions.length ? await this.db.queries.recordActions(records.actions) : [];
-    if (records.violations.length) await this.db.queries.recordViolations(records.violations);
-    if (records.alerts.length) await this.db.queries.recordAlerts(records.alerts);
+    let actionIds: number[] = [];
+    try {
+      if (records.actions.length) actionIds = await this.db.queries.recordActions(records.actions);
+      if (records.violations.length) await this.db.queries.recordViolations(records.violations);
+      if (records.alerts.length) await this.db.queries.recordAlerts(records.alerts);
+    } catch (err) {
+      // The caps still go out (their acknowledgements are then not recorded against an action).
+      this.log.error({ err, cycle: cycle.cycle }, 'could not record the cycle\'s actions, violations or alerts');
+    }
     const throttles = result.changes.map((c, i) => ({ actionId: actionIds[i] ?? -1, gatewayId: c.gatewayId, host: c.host, lun: c.lun, iopsLimit: c.iopsLimit, mbpsLimit: c.mbpsLimit, reason: c.reason }));
     for (const t of throttles) {
       this.log.info({ gatewayId: t.gatewayId, host: t.host, lun: t.lun, iopsLimit: t.iopsLimit, mbpsLimit: t.mbpsLimit }, t.reason);
@@ -303,10 +321,12 @@ export class SlaServer {
         })
         .catch((err: unknown) => this.log.warn({ err }, 'could not record an acknowledgement'));
     }
-    await ingest;
+    const commit = await ingest;
+    if (commit.ok) this.log.info({ cycle: cycle.cycle, at, batchId: commit.batchId, samples: commit.samples }, 'cycle committed');
+    else this.log.error({ cycle: cycle.cycle, at, error: commit.error }, 'cycle NOT committed');
     const report: SlaCycleReport = {
       at, ...cycle,
-      classes: result.classes, explanations: result.explanations, throttles,
+      classes: result.classes, explanations: result.explanations, throttles, commit,
     };
     this.lastCycle = report;
     this.emit({ kind: 'cycle', report });
