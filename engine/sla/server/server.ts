@@ -195,14 +195,14 @@ export class SlaServer {
     this.maintenance.unref();
   }
 
-  private recordGateway(event: Extract<DaemonEvent, { k: 'registered' }>): void {
+  private recordGateway(event: Extract<DaemonEvent, { kind: 'registered' }>): void {
     void this.db.queries.registerGateway(event.gatewayId, event.remote, event.luns.map((l) => ({ lunId: l.lunId, sizeBytes: Number(l.sizeBytes) })))
       .catch((err: unknown) => this.log.warn({ err }, 'could not record a gateway'));
   }
 
   private onDaemonEvent(event: DaemonEvent): void {
     const at = this.now();
-    switch (event.k) {
+    switch (event.kind) {
       case 'registered': {
         if (event.update) {
           this.entities.inventory(event.gatewayId, { luns: event.luns, hosts: event.hosts });
@@ -220,9 +220,9 @@ export class SlaServer {
       case 'dropped':
       case 'refused':
       case 'unregistered':
-        if (event.k !== 'refused') this.entities.setState(event.gatewayId, 'disconnected');
-        this.log.warn({ gatewayId: event.gatewayId, reason: event.reason }, `gateway ${event.k}`);
-        this.emit({ kind: 'gateway', gatewayId: event.gatewayId, state: event.k, detail: event.reason });
+        if (event.kind !== 'refused') this.entities.setState(event.gatewayId, 'disconnected');
+        this.log.warn({ gatewayId: event.gatewayId, reason: event.reason }, `gateway ${event.kind}`);
+        this.emit({ kind: 'gateway', gatewayId: event.gatewayId, state: event.kind, detail: event.reason });
         break;
       case 'alert':
         this.log.warn({ gatewayId: event.gatewayId, code: event.code, text: event.text }, 'gateway alert');
@@ -347,17 +347,19 @@ function dialTargets(policy: Policy): DialTarget[] {
   });
 }
 
-/** Secrets live in files next to the policy, never in the policy or the workspace. */
-async function readSecrets(policy: Policy, policyFile: string): Promise<Record<string, string>> {
-  const secrets: Record<string, string> = {};
+/** Secrets live in files next to the policy, never in the policy or the workspace. Keyed by gateway id in a Map: the daemon looks them up by the id a peer sends. */
+async function readSecrets(policy: Policy, policyFile: string): Promise<Map<string, string>> {
+  const secrets = new Map<string, string>();
   for (const g of policy.gateways) {
     const file = path.resolve(path.dirname(policyFile), g.secretFile);
+    let secret: string;
     try {
-      secrets[g.id] = (await readFile(file, 'utf8')).trim();
+      secret = (await readFile(file, 'utf8')).trim();
     } catch (err) {
       throw new Error(`${policyFile}: gateway ${g.id}'s secret file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
-    if (!secrets[g.id]) throw new Error(`${policyFile}: gateway ${g.id}'s secret file ${file} is empty`);
+    if (!secret) throw new Error(`${policyFile}: gateway ${g.id}'s secret file ${file} is empty`);
+    secrets.set(g.id, secret);
   }
   return secrets;
 }
