@@ -81,6 +81,8 @@ export class EntityStats {
   private combined: Histogram | null = null;
   private startedAt: number;
   private startedMono: number;
+  /** Whether the interval `take` last closed saw any request (or ended with some in flight). */
+  wasActive = false;
 
   constructor(readonly kind: StatsKind, readonly host: string, readonly lun: string, now: { wall: number; mono: number }) {
     this.startedAt = now.wall;
@@ -165,6 +167,7 @@ export class EntityStats {
       errors: this.errors,
       throttled: this.throttled,
     };
+    this.wasActive = this.arrivals > 0 || this.inFlight > 0 || this.readOps + this.writeOps + this.otherOps + this.errors > 0;
     this.readOps = this.writeOps = this.otherOps = this.readBytes = this.writeBytes = 0;
     this.errors = this.throttled = this.depthSum = this.arrivals = 0;
     this.depthMax = this.inFlight;
