@@ -10,7 +10,7 @@ export { EntityStats, type IntervalStats, type LatencySummary, type StatsKind } 
 export { compileAttributionRule, splitExportName, type AttributionRule, type Attribution, type Evidence, type HostRange, type Resolution } from './attribution.js';
 export { AccessLists, type AccessMode, type AccessRule } from './access.js';
 export { BoundNotices, DEFAULT_LIMITS, type ConnectionLimits } from './limits.js';
-export { loadServerTls, parsePskFile, TlsConfigError, type ServerTls, type TlsMode, type TlsSettings } from './tls.js';
+export { certificateProblem, loadServerTls, parsePskFile, TlsConfigError, type ServerTls, type TlsMode, type TlsSettings } from './tls.js';
 export {
   parseExportSpec, parseLimitSpec, parseHostRange, parseAllowSpec, parseHostPort, parseSize, GatewayConfigError,
   type ExportSpec, type LimitSpec,

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -106,13 +107,17 @@ export async function loadServerTls(settings: TlsSettings): Promise<ServerTls | 
   const dir = settings.certificatesDir;
   const verifyPeer = settings.verifyPeer === true;
   const [cert, key] = await Promise.all([readPart(path.join(dir, 'server-cert.pem'), 'server certificate'), readPart(path.join(dir, 'server-key.pem'), 'server key')]);
-  const ca = verifyPeer ? await readPart(path.join(dir, 'ca-cert.pem'), 'CA certificate') : undefined;
+  const caFile = path.join(dir, 'ca-cert.pem');
+  const ca = verifyPeer ? await readPart(caFile, 'CA certificate') : undefined;
   let context: tls.SecureContext;
+  let authorities: X509Certificate[] = [];
   try {
     context = tls.createSecureContext({ cert, key, ...(ca ? { ca } : {}), minVersion: 'TLSv1.2' });
+    if (ca) authorities = splitPem(ca.toString('utf8')).map((pem) => new X509Certificate(pem));
   } catch (err) {
     throw new TlsConfigError(`${dir}: ${(err as Error).message}`);
   }
+  if (verifyPeer && authorities.length === 0) throw new TlsConfigError(`${caFile}: no certificate in it`);
   return {
     mode,
     pskIdentities: null,
@@ -120,10 +125,12 @@ export async function loadServerTls(settings: TlsSettings): Promise<ServerTls | 
       const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: context, requestCert: verifyPeer, rejectUnauthorized: verifyPeer });
       secure.once('secure', () => {
         if (!verifyPeer) { onSecure(null); return; }
-        const cn = secure.getPeerCertificate().subject?.CN;
-        const name = Array.isArray(cn) ? cn[0] : cn;
-        if (!secure.authorized || typeof name !== 'string' || name === '' || name.includes('/')) {
-          onFailure(`TLS: client certificate not usable as an identity (${secure.authorizationError ?? `CN ${JSON.stringify(name ?? null)}`})`);
+        // A TLSSocket made by hand (not by tls.Server) never checks the chain itself: do it here.
+        const peer = secure.getPeerX509Certificate();
+        const problem = peer === undefined ? 'no client certificate' : certificateProblem(peer, authorities, new Date());
+        const name = peer === undefined ? undefined : commonName(peer.subject);
+        if (problem !== null || name === undefined || name === '' || name.includes('/')) {
+          onFailure(`TLS: client certificate refused (${problem ?? `CN ${JSON.stringify(name ?? null)} cannot name a host`})`);
           return;
         }
         onSecure(name);
@@ -132,4 +139,20 @@ export async function loadServerTls(settings: TlsSettings): Promise<ServerTls | 
       return secure;
     },
   };
+}
+
+function splitPem(text: string): string[] {
+  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+/** null when `cert` is in its validity period and signed by one of `authorities` (directly). */
+export function certificateProblem(cert: X509Certificate, authorities: readonly X509Certificate[], now: Date): string | null {
+  if (now < new Date(cert.validFrom) || now > new Date(cert.validTo)) return `outside its validity ${cert.validFrom} .. ${cert.validTo}`;
+  const issuer = authorities.find((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
+  return issuer ? null : `not signed by the CA in ca-cert.pem (issuer ${cert.issuer.replace(/\n/g, ', ')})`;
+}
+
+function commonName(subject: string): string | undefined {
+  for (const line of subject.split('\n')) if (line.startsWith('CN=')) return line.slice(3);
+  return undefined;
 }
