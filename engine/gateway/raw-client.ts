@@ -43,7 +43,10 @@ export class RawNbdClient {
     while (this.buffered.length < n) {
       if (this.ended) throw new Error(`connection closed with ${this.buffered.length} of ${n} bytes read`);
       if (Date.now() > until) throw new Error(`no ${n} bytes within ${timeoutMs} ms`);
-      await new Promise<void>((r) => { this.wake = r; setTimeout(r, 50); });
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, 50);
+        this.wake = () => { clearTimeout(timer); r(); };
+      });
     }
     const out = this.buffered.subarray(0, n);
     this.buffered = this.buffered.subarray(n);
