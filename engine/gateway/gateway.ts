@@ -95,6 +95,9 @@ interface Choice {
   readonly description: ExportDescription;
 }
 
+/** How often idle hosts are aged out when no statistics interval does it. */
+const HOUSEKEEPING_MS = 10_000;
+
 /** Stop reading from a client with this many requests inside the gateway. */
 const MAX_IN_FLIGHT_PER_CONNECTION = 1024;
 /** Stop reading from a client that does not read its replies. */
@@ -173,6 +176,10 @@ export class NbdGateway {
     const seconds = options.statsIntervalSeconds ?? 0;
     if (seconds > 0) {
       this.statsTimer = setInterval(() => this.rollStats(), seconds * 1000);
+      this.statsTimer.unref();
+    } else {
+      // Nothing may ever roll the statistics (no --stats-interval, no SLA server): age idle hosts anyway.
+      this.statsTimer = setInterval(() => this.ageOut(), HOUSEKEEPING_MS);
       this.statsTimer.unref();
     }
   }
@@ -271,13 +278,17 @@ export class NbdGateway {
     const after = this.bounds.hostIdleIntervals;
     if (after <= 0) return;
     for (const [key, pair] of this.pairs) {
-      if (pair.connections > 0 || pair.stats.wasActive) { pair.idle = 0; continue; }
+      const busy = pair.connections > 0 || pair.stats.touched || pair.stats.inFlight > 0;
+      pair.stats.touched = false;
+      if (busy) { pair.idle = 0; continue; }
       if (++pair.idle < after) continue;
       this.pairs.delete(key);
       if (!this.appliedLimits.has(key)) this.pairGates.delete(key);
     }
     for (const [name, host] of this.hostsByName) {
-      if (host.connections > 0 || host.stats.wasActive) { host.idle = 0; continue; }
+      const busy = host.connections > 0 || host.stats.touched || host.stats.inFlight > 0;
+      host.stats.touched = false;
+      if (busy) { host.idle = 0; continue; }
       if (++host.idle < after || this.appliedLimits.has(targetKey({ host: name }))) continue;
       this.hostsByName.delete(name);
     }

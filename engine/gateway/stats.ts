@@ -81,8 +81,8 @@ export class EntityStats {
   private combined: Histogram | null = null;
   private startedAt: number;
   private startedMono: number;
-  /** Whether the interval `take` last closed saw any request (or ended with some in flight). */
-  wasActive = false;
+  /** A request arrived since the host table last looked (it clears this when it ages idle hosts out). */
+  touched = false;
 
   constructor(readonly kind: StatsKind, readonly host: string, readonly lun: string, now: { wall: number; mono: number }) {
     this.startedAt = now.wall;
@@ -90,6 +90,7 @@ export class EntityStats {
   }
 
   arrive(): void {
+    this.touched = true;
     this.inFlight++;
     this.arrivals++;
     this.depthSum += this.inFlight;
@@ -125,6 +126,7 @@ export class EntityStats {
 
   /** A request refused before reaching the backend (past the end, read-only, unknown). */
   reject(): void {
+    this.touched = true;
     this.errors++;
   }
 
@@ -167,7 +169,6 @@ export class EntityStats {
       errors: this.errors,
       throttled: this.throttled,
     };
-    this.wasActive = this.arrivals > 0 || this.inFlight > 0 || this.readOps + this.writeOps + this.otherOps + this.errors > 0;
     this.readOps = this.writeOps = this.otherOps = this.readBytes = this.writeBytes = 0;
     this.errors = this.throttled = this.depthSum = this.arrivals = 0;
     this.depthMax = this.inFlight;
