@@ -143,7 +143,8 @@ export class NbdGateway {
     this.bounds = { ...DEFAULT_LIMITS, ...options.bounds };
     this.notices = new BoundNotices(options.logger);
     this.tls = options.tls ?? null;
-    const tlsProven = this.tls === null ? undefined : this.tls.pskIdentities ?? [];
+    // X.509 without --tls-verify-peer encrypts but proves nothing about the client.
+    const tlsProven = this.tls === null || !this.tls.provesIdentity ? undefined : this.tls.pskIdentities ?? [];
     this.rule = compileAttributionRule({ ranges: options.attribution?.ranges ?? [], ...(tlsProven ? { provenHosts: tlsProven } : {}) });
     this.access = new AccessLists(options.access);
     this.maxPayload = Math.min(options.maxPayload ?? DEFAULT_MAX_PAYLOAD, ...options.luns.map((l) => l.backend.maxPayload));

@@ -22,6 +22,8 @@ export interface ServerTls {
   readonly mode: Exclude<TlsMode, 'off'>;
   /** PSK identities (they are hosts that must prove themselves); null with X.509. */
   readonly pskIdentities: readonly string[] | null;
+  /** Whether a TLS session proves who the client is (PSK, or X.509 with --tls-verify-peer). */
+  readonly provesIdentity: boolean;
   /**
    * Wrap a socket on which STARTTLS was just acknowledged. `onSecure` gets the client's
    * identity (PSK identity, or the verified certificate's CN; null when there is none).
@@ -84,6 +86,7 @@ export async function loadServerTls(settings: TlsSettings): Promise<ServerTls | 
     return {
       mode,
       pskIdentities: [...keys.keys()],
+      provesIdentity: true,
       upgrade(socket, onSecure, onFailure) {
         let identity: string | null = null;
         // pskCallback works on a server TLSSocket (Node passes it to the context), though its typings omit it.
@@ -121,6 +124,7 @@ export async function loadServerTls(settings: TlsSettings): Promise<ServerTls | 
   return {
     mode,
     pskIdentities: null,
+    provesIdentity: verifyPeer,
     upgrade(socket, onSecure, onFailure) {
       const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: context, requestCert: verifyPeer, rejectUnauthorized: verifyPeer });
       secure.once('secure', () => {
