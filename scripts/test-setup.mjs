@@ -10,6 +10,7 @@ const tools = [
   { command: 'nbdinfo', pkg: 'libnbd-bin', why: 'NBD client tests' },
   { command: 'nbdcopy', pkg: 'libnbd-bin', why: 'NBD client tests' },
   { command: 'qemu-img', pkg: 'qemu-utils', why: 'NBD client tests' },
+  { command: 'nbdsh', pkg: 'python3-libnbd', why: 'gateway conformance probes (raw NBD calls from Python)' },
   { command: 'pdftotext', pkg: 'poppler-utils', why: 'report tests' },
   { command: 'pdftoppm', pkg: 'poppler-utils', why: 'report tests' },
 ];

@@ -1,6 +1,6 @@
 import {
   CMD_BLOCK_STATUS, CMD_FLAG_DF, CMD_FLAG_FAST_ZERO, CMD_FLAG_FUA, CMD_FLAG_NO_HOLE, CMD_FLAG_REQ_ONE,
-  CMD_READ, CMD_WRITE_ZEROES, EINVAL, FLAG_READ_ONLY, FLAG_SEND_FAST_ZERO, FLAG_SEND_FUA, FLAG_SEND_TRIM,
+  CMD_READ, CMD_TRIM, CMD_WRITE, CMD_WRITE_ZEROES, EINVAL, EPERM, FLAG_READ_ONLY, FLAG_SEND_FAST_ZERO, FLAG_SEND_FUA, FLAG_SEND_TRIM,
   FLAG_SEND_WRITE_ZEROES,
 } from './nbd-constants.js';
 
@@ -39,22 +39,27 @@ export function advertisedBlockSize(backend: BlockSizeConstraints | undefined, m
   return { minimum, preferred, maximum };
 }
 
-/** Is this NBD_INFO_BLOCK_SIZE triple one the spec allows (powers of two, min ≤ preferred ≤ max)? */
+/**
+ * Is this NBD_INFO_BLOCK_SIZE triple one the spec allows? Powers of two, minimum ≤ 64 KiB,
+ * preferred ≥ 512 and ≥ minimum, maximum ≥ preferred and a multiple of the minimum or 0xffffffff (no limit).
+ */
 export function validBlockSize(b: BlockSizeConstraints): boolean {
   const pow2 = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
   return pow2(b.minimum) && b.minimum <= 64 * 1024 && pow2(b.preferred) && b.preferred >= 512 &&
-    b.preferred >= b.minimum && b.maximum >= b.preferred && b.maximum % b.minimum === 0;
+    b.preferred >= b.minimum && b.maximum >= b.preferred && (b.maximum % b.minimum === 0 || b.maximum === 0xffffffff);
 }
 
 const KNOWN_FLAGS = CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_DF | CMD_FLAG_REQ_ONE | CMD_FLAG_FAST_ZERO;
 
 /**
- * The error (0 if none) a request's command flags earn, following nbdkit: unknown flags,
- * a flag on a command it does not apply to, or a flag the export did not advertise, are
- * EINVAL. (nbdkit accepts FUA on any command when the export advertises it; so do we.)
+ * The error (0 if none) a request earns before its range is looked at, in nbdkit's order:
+ * a write, trim or zero on a read-only export is EPERM whatever its flags; then unknown
+ * flags, a flag on a command it does not apply to, or a flag the export did not advertise,
+ * are EINVAL. (nbdkit accepts FUA on any command when the export advertises it; so do we.)
  * Positional arguments and no allocation: this runs for every I/O.
  */
 export function commandFlagsErrno(type: number, flags: number, exportFlags: number, structuredReplies: boolean): number {
+  if ((exportFlags & FLAG_READ_ONLY) !== 0 && (type === CMD_WRITE || type === CMD_TRIM || type === CMD_WRITE_ZEROES)) return EPERM;
   if (flags === 0) return 0;
   if ((flags & ~KNOWN_FLAGS) !== 0) return EINVAL;
   if ((flags & CMD_FLAG_FUA) !== 0 && (exportFlags & FLAG_SEND_FUA) === 0) return EINVAL;
