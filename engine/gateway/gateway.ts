@@ -12,9 +12,11 @@ import type { ServerTls } from './tls.js';
 import { EntityStats, type IntervalStats } from './stats.js';
 import { ThrottleGate, realClock, type ThrottleClock, type ThrottleLimits } from './throttle.js';
 import {
-  CMD_DISC, CMD_FLUSH, CMD_READ, CMD_TRIM, CMD_WRITE, CMD_WRITE_ZEROES, DEFAULT_MAX_PAYLOAD,
-  EINVAL, ENOSPC, EPERM, FLAG_READ_ONLY, SIMPLE_REPLY_MAGIC, commandName,
+  CMD_BLOCK_STATUS, CMD_CACHE, CMD_DISC, CMD_FLUSH, CMD_READ, CMD_TRIM, CMD_WRITE, CMD_WRITE_ZEROES, DEFAULT_MAX_PAYLOAD,
+  EINVAL, ENOSPC, EPERM, FLAG_READ_ONLY, FLAG_SEND_CACHE, SIMPLE_REPLY_MAGIC, commandName,
 } from './nbd-constants.js';
+import { commandFlagsErrno, exportTransmissionFlags } from './export-capabilities.js';
+import { writeBlockStatusChunk, writeErrorChunk, writeReadChunk } from './structured-reply.js';
 
 export interface LunDefinition {
   /** The export name clients use (also the LUN part of HOST/LUN). No slash. */
@@ -151,13 +153,21 @@ export class NbdGateway {
     for (const definition of options.luns) {
       if (definition.name.includes('/')) throw new Error(`export ${definition.name}: a LUN name cannot contain "/" (it separates HOST/LUN)`);
       if (this.lunsByName.has(definition.name)) throw new Error(`export ${definition.name}: defined twice`);
-      const flags = definition.backend.transmissionFlags | (definition.readOnly ? FLAG_READ_ONLY : 0);
+      const backend = definition.backend;
+      const flags = exportTransmissionFlags(backend.transmissionFlags, definition.readOnly === true);
+      if (backend.allocation !== 'exact') {
+        options.logger?.info({ lun: definition.name, location: backend.location }, 'block status reports this LUN as all data: its backend cannot find holes');
+      }
       // No backend location in what clients see: a file path or upstream URL is the operator's business.
-      const description: ExportDescription = { name: definition.name, description: definition.description ?? '', size: definition.backend.size, transmissionFlags: flags };
+      const description: ExportDescription = {
+        name: definition.name, description: definition.description ?? '', size: backend.size, transmissionFlags: flags,
+        ...(backend.blockSize ? { blockSize: backend.blockSize } : {}),
+      };
       const lun: LunState = {
         definition,
         description,
-        readOnlyDescription: { ...description, transmissionFlags: flags | FLAG_READ_ONLY },
+        // What a host with read-only access sees: the same export, advertising only what it may do.
+        readOnlyDescription: { ...description, transmissionFlags: exportTransmissionFlags(backend.transmissionFlags, true) },
         stats: new EntityStats('lun', '', definition.name, this.intervalStart),
         gate: new ThrottleGate<GatewayIo>(this.releaseIo, this.clock),
         health: { state: 'up' },
@@ -473,6 +483,9 @@ class ClientConnection implements RequestSink {
   private closed = false;
   private disconnecting = false;
   private pausedForInFlight = false;
+  /** Negotiated in the handshake: reads and block status then answer in structured chunks. */
+  private structuredReplies = false;
+  private metaContextId = 0;
   private readonly remote: string;
 
   constructor(private readonly gateway: NbdGateway, socket: net.Socket, readonly id: number) {
@@ -562,6 +575,8 @@ class ClientConnection implements RequestSink {
     }
     this.handshake = null;
     if (this.handshakeTimer) { clearTimeout(this.handshakeTimer); this.handshakeTimer = null; }
+    this.structuredReplies = step.structuredReplies;
+    this.metaContextId = step.metaContextId;
     // The handshake just accepted this name for this identity, so the choice stands.
     const choice = this.gateway.choose(step.requestedName, { address: this.address, tlsIdentity: this.tlsIdentity });
     if (choice === undefined || 'refused' in choice) { this.destroy('export no longer available'); return; }
@@ -586,10 +601,10 @@ class ClientConnection implements RequestSink {
       if (this.inFlight === 0) this.endAfterReplies();
       return;
     }
-    const errno = this.check(this.chosen!, type, offset, length);
+    const errno = commandFlagsErrno(type, flags, this.chosen!.transmissionFlags, this.structuredReplies) || this.check(this.chosen!, type, offset, length);
     if (errno !== 0) {
       this.pair!.reject();
-      this.reply(errno, cookieHi, cookieLo, null);
+      this.answer(type, errno, cookieHi, cookieLo, offset, null);
       return;
     }
     const io = this.pool.pop() ?? new GatewayIo(this);
@@ -618,7 +633,7 @@ class ClientConnection implements RequestSink {
   onOversized(_flags: number, type: number, cookieHi: number, cookieLo: number, offset: number, length: number): void {
     this.pair!.reject();
     this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason: `${commandName(type)} of ${length} bytes at ${offset} is over the ${this.gateway.maxPayload}-byte maximum payload; refused` });
-    this.reply(EINVAL, cookieHi, cookieLo, null);
+    this.answer(type, EINVAL, cookieHi, cookieLo, offset, null);
   }
 
   onMalformed(reason: string): void {
@@ -650,7 +665,7 @@ class ClientConnection implements RequestSink {
     this.pair!.complete(isRead, isWrite, io.length, latencyUs, errno !== 0);
     this.host!.stats.leave();
     this.lun!.stats.leave();
-    this.reply(errno, io.cookieHi, io.cookieLo, isRead && errno === 0 ? data : null);
+    this.answer(io.type, errno, io.cookieHi, io.cookieLo, io.offset, errno === 0 ? data : null);
     io.payload = null;
     this.pool.push(io);
     this.inFlight--;
@@ -671,7 +686,27 @@ class ClientConnection implements RequestSink {
       case CMD_WRITE_ZEROES: return readOnly ? EPERM : end > size ? ENOSPC : 0;
       case CMD_TRIM: return readOnly ? EPERM : end > size ? EINVAL : 0;
       case CMD_FLUSH: return 0;
+      case CMD_CACHE: return (chosen.transmissionFlags & FLAG_SEND_CACHE) === 0 || length === 0 || end > size ? EINVAL : 0;
+      case CMD_BLOCK_STATUS: return this.metaContextId === 0 || length === 0 || end > size ? EINVAL : 0;
       default: return EINVAL;
+    }
+  }
+
+  /**
+   * Reads and block status answer in chunks once structured replies are negotiated; every
+   * other reply, and every reply to a client that did not negotiate them, stays simple.
+   */
+  private answer(type: number, errno: number, cookieHi: number, cookieLo: number, offset: number, data: Buffer | null): void {
+    if (this.closed) return;
+    if (type === CMD_READ) {
+      if (!this.structuredReplies) this.reply(errno, cookieHi, cookieLo, errno === 0 ? data : null);
+      else if (errno !== 0 || data === null) writeErrorChunk(this.out, cookieHi, cookieLo, errno || EINVAL);
+      else writeReadChunk(this.out, cookieHi, cookieLo, offset, data);
+    } else if (type === CMD_BLOCK_STATUS && this.structuredReplies) {
+      if (errno !== 0 || data === null || data.length === 0) writeErrorChunk(this.out, cookieHi, cookieLo, errno || EINVAL);
+      else writeBlockStatusChunk(this.out, cookieHi, cookieLo, this.metaContextId, data);
+    } else {
+      this.reply(errno, cookieHi, cookieLo, null);
     }
   }
 

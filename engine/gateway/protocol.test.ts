@@ -71,12 +71,12 @@ describe('NBD handshake', () => {
   });
 
   it('lists exports, answers unknown options with ERR_UNSUP and goes on, then enters transmission on GO', () => {
-    const input = Buffer.concat([flags, option(3), option(42, Buffer.from('xyz')), option(8), option(6, goData('nope')), option(7, goData('host1/big', [1])), Buffer.from('after')]);
+    const input = Buffer.concat([flags, option(3), option(42, Buffer.from('xyz')), option(11), option(6, goData('nope')), option(7, goData('host1/big', [1])), Buffer.from('after')]);
     const { output, step } = drive(input);
     const replies = parseReplies(output);
     expect(replies.map((r) => [r.option, r.type >>> 0])).toEqual([
       [3, 2], [3, 2], [3, 1],
-      [42, 0x80000001], [8, 0x80000001],
+      [42, 0x80000001], [11, 0x80000001],
       [6, 0x80000006],
       [7, 3], [7, 3], [7, 3], [7, 1],
     ]);
