@@ -12,6 +12,8 @@ const tools = [
   { command: 'qemu-img', pkg: 'qemu-utils', why: 'NBD client tests' },
   { command: 'pdftotext', pkg: 'poppler-utils', why: 'report tests' },
   { command: 'pdftoppm', pkg: 'poppler-utils', why: 'report tests' },
+  { command: 'mbw', pkg: 'mbw', why: 'bus probe bandwidth cross-check' },
+  { command: 'sysbench', pkg: 'sysbench', why: 'bus probe bandwidth cross-check' },
 ];
 
 function present(command) {
