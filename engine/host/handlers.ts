@@ -12,6 +12,7 @@ import type { MethodHandlers, StreamHandlers } from './service.js';
 import { RecentWorkspaces } from './recent.js';
 import { messagingStreamHandlers } from './messaging-handlers.js';
 import { smpMethodHandlers, smpStreamHandlers } from './smp-handlers.js';
+import { probeStreamHandlers } from './probe-handlers.js';
 import { RpcError } from './wire.js';
 
 const startedAt = new Date().toISOString();
@@ -97,6 +98,7 @@ export function createStreamHandlers(): StreamHandlers {
       return { dir: root, findings, scanned };
     },
     ...smpStreamHandlers(),
+    ...probeStreamHandlers(),
     ...messagingStreamHandlers(),
     ...reportStreamHandlers(),
   };
