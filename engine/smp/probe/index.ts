@@ -2,5 +2,5 @@ export { runBusProbe, threadCounts, DEFAULT_DELAYS, LINE_BYTES, type BusProbeOpt
 export { fitBusParameters, probeModelLatencyNs, PROBE_MODEL, type BusProbeFit, type FitInput } from './fit.js';
 export { lastLevelCache, parseCacheSize, DEFAULT_LLC_BYTES, type LastLevelCache } from './llc.js';
 export { buildChain, WORDS_PER_LINE } from './chain.js';
-export { BusProbeResultSchema, BusProbesSchema, nextProbeId, type SavedBusProbe } from './schema.js';
-export { saveBusProbe, withBusProbe } from './save.js';
+export { BusProbeResultSchema, BusProbesSchema, nextProbeId, withBusProbe, type SavedBusProbe } from './schema.js';
+export { saveBusProbe } from './save.js';

@@ -2,14 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { newWorkspace, openWorkspace, saveWorkspace, WORKSPACE_FILE_SUFFIX, type Workspace } from '../../workspace/index.js';
 import type { BusProbeResult } from './run.js';
-import { nextProbeId } from './schema.js';
-
-/** The workspace with one more probe in its `busProbes`, under the next free id. */
-export function withBusProbe(workspace: Workspace, result: BusProbeResult): { workspace: Workspace; id: string } {
-  const saved = workspace.busProbes ?? [];
-  const id = nextProbeId(saved);
-  return { workspace: { ...workspace, busProbes: [...saved, { id, result }] }, id };
-}
+import { withBusProbe } from './schema.js';
 
 /**
  * Add a probe to a workspace file (`smp probe --save FILE`), creating the workspace when the file

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { Workspace } from '../../workspace/schema.js';
 import type { BusProbeResult } from './run.js';
 
 const Num = Type.Number();
@@ -39,4 +40,11 @@ export const probesAreSaveable: BusProbeResult extends Static<typeof BusProbeRes
 export function nextProbeId(saved: readonly SavedBusProbe[]): string {
   const taken = new Set(saved.map((p) => p.id));
   for (let i = 1; ; i++) if (!taken.has(`probe-${i}`)) return `probe-${i}`;
+}
+
+/** The workspace with one more probe in its `busProbes`, under the next free id (the CLI's --save and the What-if view both add them so). */
+export function withBusProbe(workspace: Workspace, result: BusProbeResult): { workspace: Workspace; id: string } {
+  const saved = workspace.busProbes ?? [];
+  const id = nextProbeId(saved);
+  return { workspace: { ...workspace, busProbes: [...saved, { id, result }] }, id };
 }
