@@ -14,6 +14,8 @@ const tools = [
   { command: 'pdftoppm', pkg: 'poppler-utils', why: 'report tests' },
   { command: 'mbw', pkg: 'mbw', why: 'bus probe bandwidth cross-check' },
   { command: 'sysbench', pkg: 'sysbench', why: 'bus probe bandwidth cross-check' },
+  { command: 'prometheus', pkg: 'prometheus', why: '/metrics scraped by a real Prometheus' },
+  { command: 'promtool', pkg: 'prometheus', why: '/metrics checked with promtool' },
 ];
 
 function present(command) {
