@@ -10,6 +10,7 @@ const tools = [
   { command: 'nbdinfo', pkg: 'libnbd-bin', why: 'NBD client tests' },
   { command: 'nbdcopy', pkg: 'libnbd-bin', why: 'NBD client tests' },
   { command: 'qemu-img', pkg: 'qemu-utils', why: 'NBD client tests' },
+  { command: 'openssl', pkg: 'openssl', why: 'certificates for gateway TLS tests' },
   { command: 'pdftotext', pkg: 'poppler-utils', why: 'report tests' },
   { command: 'pdftoppm', pkg: 'poppler-utils', why: 'report tests' },
   { command: 'mbw', pkg: 'mbw', why: 'bus probe bandwidth cross-check' },

@@ -54,6 +54,9 @@ export const REP_ERR_INVALID = (REP_FLAG_ERROR | 3) >>> 0;
 export const REP_ERR_UNKNOWN = (REP_FLAG_ERROR | 6) >>> 0;
 export const REP_ERR_TOO_BIG = (REP_FLAG_ERROR | 9) >>> 0;
 
+/** TLS is required before this option (nbd proto.md). */
+export const REP_ERR_TLS_REQD = (REP_FLAG_ERROR | 5) >>> 0;
+
 export function isOptionReplyError(type: number): boolean {
   return (type & REP_FLAG_ERROR) !== 0;
 }
