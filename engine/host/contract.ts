@@ -7,6 +7,7 @@ import type { MessagingStudyResult } from '../pmdaemon/index.js';
 import type { PolicyDiagnostic, PolicyVersion, ClassPoint, Timeline, PolicyHover, PolicyCompletion } from '../sla/index.js';
 import type { SlaServerEvent, SlaServerStatus } from '../sla/server/index.js';
 import type { ReportModel } from '../report/index.js';
+import type { BusProbeResult } from '../smp/probe/index.js';
 
 /**
  * The one contract between the renderer and the engine. Params have schemas because they cross
@@ -134,6 +135,10 @@ export const streamParams = {
     { base: ScenarioSchema, axes: Type.Array(SweepAxisSchema, { minItems: 1, maxItems: 8 }), workers: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })) },
     { additionalProperties: false },
   ),
+  'smp.probe': Type.Object(
+    { threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })), seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 600 })) },
+    { additionalProperties: false },
+  ),
   'workspace.scan': Type.Object(
     { dir: FilePath, maxDepth: Type.Optional(Type.Integer({ minimum: 0, maximum: 12 })) },
     { additionalProperties: false },
@@ -243,6 +248,7 @@ export interface SlaDemoInfo {
 export interface StreamTypes {
   'workspace.scan': { progress: ScanProgress; result: ScanResult };
   'smp.sweep': { progress: SweepProgressUpdate; result: SweepResult };
+  'smp.probe': { progress: { done: number; total: number; label: string }; result: BusProbeResult };
   'messaging.run': { progress: { done: number; total: number; label: string }; result: MessagingStudyResult };
   'report.export': { progress: { done: number; total: number; label: string }; result: ReportExportResult };
 }

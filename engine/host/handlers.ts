@@ -14,6 +14,7 @@ import type { MethodHandlers, StreamHandlers } from './service.js';
 import { RecentWorkspaces } from './recent.js';
 import { messagingStreamHandlers } from './messaging-handlers.js';
 import { smpMethodHandlers, smpStreamHandlers } from './smp-handlers.js';
+import { probeStreamHandlers } from './probe-handlers.js';
 import { RpcError } from './wire.js';
 
 const startedAt = new Date().toISOString();
@@ -137,6 +138,7 @@ export function createStreamHandlers(deps: EngineDeps): StreamHandlers {
       return { dir: root, findings, scanned };
     },
     ...smpStreamHandlers(),
+    ...probeStreamHandlers(),
     ...messagingStreamHandlers(),
     ...reportStreamHandlers(deps),
   };
