@@ -10,7 +10,7 @@ import { reportMethodHandlers, reportStreamHandlers } from './report-handlers.js
 import { slaMethodHandlers } from './sla-handlers.js';
 import type { MethodHandlers, StreamHandlers } from './service.js';
 import { RecentWorkspaces } from './recent.js';
-import { messagingStreamHandlers } from './messaging-handlers.js';
+import { messagingMethodHandlers, messagingStreamHandlers } from './messaging-handlers.js';
 import { smpMethodHandlers, smpStreamHandlers } from './smp-handlers.js';
 import { RpcError } from './wire.js';
 
@@ -60,6 +60,7 @@ export function createMethodHandlers(
     'recent.add': (params) => recent.add(path.resolve(params.path)),
     ...smpMethodHandlers(),
     ...slaMethodHandlers(emit, log),
+    ...messagingMethodHandlers(),
     ...reportMethodHandlers(),
   };
 }
