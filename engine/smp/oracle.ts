@@ -1,4 +1,4 @@
-import { SpeedModel, type Machine, type SimThread } from './model.js';
+import { busLawFor, type Machine, type SimThread } from './model.js';
 
 export interface CoSchedule {
   threads: string[];
@@ -29,7 +29,7 @@ function binomial(n: number, k: number): number {
 /**
  * The best possible schedule for a small job set, by exhaustive search over co-schedules. Every
  * subset S of at most P threads is a co-schedule in which thread i progresses at speed sᵢ(S) (the
- * simulator's contention law). Choosing how long xₛ each runs to finish all work wᵢ in the least
+ * simulator's bus law). Choosing how long xₛ each runs to finish all work wᵢ in the least
  * total time is a linear programme over all subsets:
  *     minimise Σ xₛ  subject to  Σₛ xₛ sᵢ(S) ≥ wᵢ,  xₛ ≥ 0.
  * Any time-sliced schedule the simulator produces is a feasible point of it (between events it
@@ -47,7 +47,9 @@ export function fluidOracle(machine: Machine, threads: readonly SimThread[], max
   let subsetCount = 0;
   for (let k = 1; k <= P; k++) subsetCount += binomial(n, k);
   if (subsetCount > ORACLE_MAX_SUBSETS) return null;
-  const model = new SpeedModel(machine);
+  const law = busLawFor(machine);
+  const coDemand = new Float64Array(P);
+  const coSpeed = new Float64Array(P);
   const work = threads.map((t) => t.phases[0]!.work);
   const demand = threads.map((t) => t.phases[0]!.busDemand);
 
@@ -65,9 +67,9 @@ export function fluidOracle(machine: Machine, threads: readonly SimThread[], max
   // Tableau rows: one per subset (dual constraint), then the objective row.
   const A: Float64Array[] = subsets.map((S, r) => {
     const row = new Float64Array(cols + 1);
-    let total = 0;
-    for (const i of S) total += demand[i]!;
-    for (const i of S) row[i] = model.speed(demand[i]!, total - demand[i]!, S.length - 1);
+    S.forEach((i, k) => { coDemand[k] = demand[i]!; });
+    law.evaluate(coDemand, S.length, coSpeed);
+    S.forEach((i, k) => { row[i] = coSpeed[k]!; });
     row[n + r] = 1;
     row[cols] = 1;
     return row;
