@@ -1,6 +1,6 @@
 export { busLawIds, busLawLabels, whyLawsDiffer, type BusLaw, type BusLawId } from './law.js';
 export { DocumentBusLaw, type BusMachine } from './document-law.js';
-export { QueueingBusLaw, EXACT_COSCHEDULE_MAX, type QueueingMachine } from './queueing-law.js';
+export { QueueingBusLaw, type QueueingMachine } from './queueing-law.js';
 export { exactMva, schweitzerMva, convolutionThroughput, EXACT_MVA_MAX_CLASSES, type ClosedBus } from './mva.js';
 export { queueingParametersFromMeasurement, DEFAULT_CLOCK_GHZ, type QueueingBusParameters, type Arbitration } from './queueing-parameters.js';
 export { runTransactions, type TransactionRunResult } from './transaction-des.js';

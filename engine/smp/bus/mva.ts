@@ -7,8 +7,8 @@
  *   exactMva:      Reiser–Lavenberg recursion over all 2^C sub-populations (exact, C ≤ 20).
  *   schweitzerMva: Schweitzer's approximation, Q(K − c) ≈ Σ_{j≠c} Qⱼ (any C), with an optional
  *                  per-class retry cost (not product form, so approximate by construction).
- *   convolution:   the normalising constant of π(B) ∝ |B|! ∏_{i∈B} S/Zᵢ (exact, O(C²)): what the
- *                  simulator calls between events.
+ *   convolution:   the normalising constant of π(B) ∝ |B|! ∏_{i∈B} S/Zᵢ (exact, O(C²), any C):
+ *                  what the simulator calls between events.
  * All three return per-thread throughput X (transactions per unit time).
  */
 export interface ClosedBus {
@@ -74,36 +74,38 @@ export function schweitzerMva(bus: ClosedBus, retry = 0, out?: Float64Array): Fl
 }
 
 /**
- * The exact solution through the normalising constant. e_k are the elementary symmetric
- * polynomials of ρᵢ = S/Zᵢ; G = Σ k! e_k; thread i is at the bus with probability
- * ρᵢ Σ_k (k+1)! e_k(−i) / G, and thinks otherwise, so Xᵢ = P(thinking)/Zᵢ. e_k(−i) comes from
- * deleting one factor: forward when ρᵢ ≤ 1, backward when ρᵢ > 1 (each direction is the stable one).
- * `scratch` holds at least 2(C + 1) numbers. Exact for C up to ~16 before k!·e_k loses range.
+ * The exact solution through the normalising constant. With ρᵢ = S/Zᵢ and wₖ = k!·eₖ(ρ) (eₖ the
+ * elementary symmetric polynomials), G = Σ wₖ; thread i is at the bus with probability
+ * ρᵢ Σₖ (k+1)·wₖ(−i) / G and computes otherwise, so Xᵢ = P(computing)/Zᵢ. Adding a factor is
+ * wₖ += k ρ wₖ₋₁ (rescaled so no co-schedule size overflows); removing one solves
+ * wₖ = wₖ(−i) + k ρ wₖ₋₁(−i) forwards where kρ ≤ 1 and backwards where kρ > 1, the stable
+ * direction of each. O(C²), exact for any C. `scratch` holds at least 2(C + 1) numbers.
  */
 export function convolutionThroughput(think: ArrayLike<number>, C: number, service: number, x: Float64Array, scratch: Float64Array): void {
-  const e = scratch; // e[0..C]
-  const d = scratch.subarray(C + 1); // e(−i)[0..C−1]
-  e[0] = 1;
-  for (let k = 1; k <= C; k++) e[k] = 0;
+  const w = scratch; // w[0..C]
+  const d = scratch.subarray(C + 1); // w(−i)[0..C−1]
+  w[0] = 1;
+  for (let k = 1; k <= C; k++) w[k] = 0;
   for (let i = 0; i < C; i++) {
     const rho = service / think[i]!;
-    for (let k = i + 1; k >= 1; k--) e[k] = e[k]! + rho * e[k - 1]!;
+    let top = 0;
+    for (let k = i + 1; k >= 1; k--) { w[k] = w[k]! + k * rho * w[k - 1]!; if (w[k]! > top) top = w[k]!; }
+    if (top > 1e150) for (let k = 0; k <= i + 1; k++) w[k] = w[k]! / top;
   }
   let g = 0;
-  let fact = 1;
-  for (let k = 0; k <= C; k++) { if (k > 0) fact *= k; g += fact * e[k]!; }
+  for (let k = 0; k <= C; k++) g += w[k]!;
   for (let i = 0; i < C; i++) {
     const rho = service / think[i]!;
-    if (rho <= 1) {
-      d[0] = 1;
-      for (let k = 1; k < C; k++) d[k] = e[k]! - rho * d[k - 1]!;
-    } else {
-      d[C - 1] = e[C]! / rho;
-      for (let k = C - 1; k >= 1; k--) d[k - 1] = (e[k]! - d[k]!) / rho;
+    // Forward while kρ ≤ 1, from w(−i)₀ = w₀; backward from w(−i)_{C−1} = w_C / (Cρ) for the rest.
+    const split = Math.min(C - 1, Math.floor(1 / rho));
+    d[0] = w[0]!;
+    for (let k = 1; k <= split; k++) d[k] = w[k]! - k * rho * d[k - 1]!;
+    if (split < C - 1) {
+      d[C - 1] = w[C]! / (C * rho);
+      for (let k = C - 1; k > split + 1; k--) d[k - 1] = (w[k]! - d[k]!) / (k * rho);
     }
     let h = 0;
-    let f = 1; // (k+1)!
-    for (let k = 0; k < C; k++) { f *= k + 1; h += f * d[k]!; }
+    for (let k = 0; k < C; k++) h += (k + 1) * d[k]!;
     const atBus = (rho * h) / g;
     x[i] = Math.max(0, 1 - atBus) / think[i]!;
   }
