@@ -20,3 +20,5 @@ export { benchSmp, type SmpBenchResult, type DecisionRate } from './bench.js';
 export { simulateScenarioValue } from './api.js';
 export { sweepSpecFrom } from './sweep.js';
 export { simulatorAgreement, type AgreementRow } from './agreement.js';
+export { lawTable, queueingAgreement, type LawRow, type LawTableParams, type LawAgreementRow } from './law-table.js';
+export { autopilotGain, gainTableRows, distribution, suiteWorkload, SUITE_ORACLE_MAX_SUBSETS, type GainReport, type GainRow, type GainOptions, type Distribution } from './gain.js';

@@ -10,6 +10,8 @@ export interface ThreadResult {
   finished: boolean;
   /** Time from arrival to completion over the time it needs alone on this machine. */
   slowdown: number | null;
+  /** Time it spent on a CPU over the time it needs alone: the bus's share of the slowdown, CPU waiting excluded. */
+  runningSlowdown: number | null;
   /** Most times another thread was dispatched ahead of it while it waited (AutoPilot's starvation measure). */
   maxPassOvers: number;
   /** Longest stretch it waited ready but not running. */
@@ -44,6 +46,8 @@ export interface RunMetrics {
   threadsFinished: number;
   slowdownMean: number | null;
   slowdownWorst: number | null;
+  /** Mean over finished threads of time on a CPU over time alone: how much the bus alone slowed them. */
+  runningSlowdownMean: number | null;
   /** Bus utilisation under the law (the document law's is its commitment, which can pass 100%). */
   busMean: number;
   busMax: number;
@@ -126,6 +130,7 @@ export function runSimulation(
   const maxWait = new Float64Array(n);
   const finishAt = new Float64Array(n).fill(NaN);
   const aloneTime = new Float64Array(n);
+  const runTime = new Float64Array(n);
 
   const dispatcher: Dispatcher = kind === 'standard' ? new StandardDispatcher() : createAutoPilot(ap, n);
   // Headroom's projected variant knows a thread's first-phase demand when it is created; the
@@ -282,6 +287,7 @@ export function runSimulation(
       const th = running[c]!;
       if (th < 0) continue;
       remaining[th] = doneAt[c]! <= tn ? 0 : Math.max(0, remaining[th]! - speed[c]! * dt);
+      runTime[th]! += dt;
     }
     t = tn;
     if (stopping) break;
@@ -328,6 +334,7 @@ export function runSimulation(
       name: th.name,
       finished,
       slowdown: finished ? (finishAt[i]! - th.arrival) / aloneTime[i]! : null,
+      runningSlowdown: finished ? runTime[i]! / aloneTime[i]! : null,
       maxPassOvers: ready.maxPassOvers[i]!,
       maxReadyWait: maxWait[i]!,
       estimate: estimate[i]!,
@@ -345,6 +352,7 @@ export function runSimulation(
     threadsFinished: finishedCount,
     slowdownMean: slowdowns.length ? slowdowns.reduce((a, b) => a + b, 0) / slowdowns.length : null,
     slowdownWorst: slowdowns.length ? Math.max(...slowdowns) : null,
+    runningSlowdownMean: slowdowns.length ? threads.reduce((a, r) => a + (r.runningSlowdown ?? 0), 0) / slowdowns.length : null,
     busMean: elapsed > 0 ? busIntegral / elapsed : load,
     busMax,
     offeredMean: elapsed > 0 ? offeredIntegral / elapsed : offered,
