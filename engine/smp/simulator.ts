@@ -175,16 +175,7 @@ export function runSimulation(
   let dirty = true;
   const monitor = new BusMonitor(ap.monitorPeriod, noise, machine.seed, ioShare);
 
-  const state: DispatchState = {
-    ready, estimate, ioBound, invBandwidth: invB,
-    get nRunning() { return nRunning; },
-    committedEstimate: () => {
-      let committed = ioShare;
-      for (let k = 0; k < P; k++) if (running[k]! >= 0) committed += estAtDispatch[k]! * invB;
-      return committed;
-    },
-    monitorReading: () => monitor.reading(),
-  };
+  const state = new RunState(ready, estimate, ioBound, invB, ioShare, running, estAtDispatch, monitor);
 
   const record = options.recordSeries ?? false;
   let segT: Float64Array = new Float64Array(record ? 1024 : 0);
@@ -215,6 +206,7 @@ export function runSimulation(
       decisions++;
       let standardChoice = -1;
       if (trace) { const l = ready.firstLevel(); standardChoice = l < 0 ? -1 : ready.queues[l]![0]!; }
+      state.nRunning = nRunning;
       const th = dispatcher.choose(state);
       if (trace) trace.push({ t, cpu: c, thread: th, standardChoice, monitorReading: monitor.reading() });
       if (th < 0) break; // every other idle CPU would decide the same
@@ -366,6 +358,26 @@ export function runSimulation(
     threads,
     series: record ? downsample(segT.subarray(0, segCount), segLoad.subarray(0, segCount), elapsed, options.maxPoints ?? 500) : null,
   };
+}
+
+/** What the dispatcher reads, as one object of fixed shape (the dispatch loop's hot path). */
+class RunState implements DispatchState {
+  nRunning = 0;
+  constructor(
+    readonly ready: ReadyQueues, readonly estimate: Float64Array, readonly ioBound: Uint8Array, readonly invBandwidth: number,
+    private readonly ioShare: number, private readonly running: Int32Array, private readonly estAtDispatch: Float64Array, private readonly monitor: BusMonitor,
+  ) {}
+
+  committedEstimate(): number {
+    let committed = this.ioShare;
+    const running = this.running;
+    for (let k = 0; k < running.length; k++) if (running[k]! >= 0) committed += this.estAtDispatch[k]! * this.invBandwidth;
+    return committed;
+  }
+
+  monitorReading(): number {
+    return this.monitor.reading();
+  }
 }
 
 /** Time-weighted mean and max of a piecewise-constant series in at most `maxPoints` equal buckets. */

@@ -20,10 +20,6 @@ abstract class AutoPilotBase implements Dispatcher {
 
   abstract choose(s: DispatchState): number;
 
-  protected limitFor(s: DispatchState, th: number): number {
-    return s.ioBound[th] ? this.ap.threshold : this.ap.threshold - this.ap.ioReserve;
-  }
-
   protected hasReserved(): boolean {
     return this.reserved.length > 0;
   }
@@ -73,6 +69,9 @@ export class DocumentAutoPilot extends AutoPilotBase {
     if (top < 0) return -1;
     if (s.monitorReading() < this.ap.threshold) return ready.removeAt(top, 0);
     const lastLevel = this.ap.searchAllPriorities ? ready.levels - 1 : top;
+    const { estimate, ioBound, invBandwidth } = s;
+    const ioLimit = this.ap.threshold + EPS;
+    const cpuLimit = this.ap.threshold - this.ap.ioReserve + EPS;
     let bestL = -1;
     let bestK = -1;
     let bestDemand = -1;
@@ -81,8 +80,8 @@ export class DocumentAutoPilot extends AutoPilotBase {
       const len = ready.length[l]!;
       for (let k = 0; k < len; k++) {
         const th = q[k]!;
-        const e = s.estimate[th]! * s.invBandwidth;
-        if (committed + e <= this.limitFor(s, th) + EPS && e > bestDemand) { bestDemand = e; bestL = l; bestK = k; }
+        const e = estimate[th]! * invBandwidth;
+        if (committed + e <= (ioBound[th] ? ioLimit : cpuLimit) && e > bestDemand) { bestDemand = e; bestL = l; bestK = k; }
       }
     }
     if (bestL < 0) return this.noFit(s, top);
@@ -113,14 +112,19 @@ export class ProjectedAutoPilot extends AutoPilotBase {
     const top = ready.firstLevel();
     if (top < 0) return -1;
     const lastLevel = this.ap.searchAllPriorities ? ready.levels - 1 : top;
+    const { estimate, ioBound, invBandwidth } = s;
+    const passOvers = ready.passOvers;
+    const bound = this.ap.starvationBound;
+    const ioLimit = this.ap.threshold + EPS;
+    const cpuLimit = this.ap.threshold - this.ap.ioReserve + EPS;
     for (let l = top; l <= lastLevel; l++) {
       const q = ready.queues[l]!;
       const len = ready.length[l]!;
       for (let k = 0; k < len; k++) {
         const th = q[k]!;
-        if (committed + s.estimate[th]! * s.invBandwidth <= this.limitFor(s, th) + EPS) return ready.takePassingOver(top, l, k);
+        if (committed + estimate[th]! * invBandwidth <= (ioBound[th] ? ioLimit : cpuLimit)) return ready.takePassingOver(top, l, k);
         // Passing this thread over once more would break the bound: it goes next instead.
-        if (ready.passOvers[th]! >= this.ap.starvationBound) { this.reserve(th); return this.takeReserved(s, committed); }
+        if (passOvers[th]! >= bound) { this.reserve(th); return this.takeReserved(s, committed); }
       }
     }
     return this.noFit(s, top);
