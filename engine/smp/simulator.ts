@@ -175,6 +175,8 @@ export function runSimulation(
   let dirty = true;
   const monitor = new BusMonitor(ap.monitorPeriod, noise, machine.seed, ioShare);
 
+  // Only the document's AutoPilot (and a trace) reads the monitor; the others skip its bookkeeping.
+  const watchBus = dispatcher.variant === 'document' || trace !== undefined;
   const state = new RunState(ready, estimate, ioBound, invB, ioShare, running, estAtDispatch, monitor);
 
   const record = options.recordSeries ?? false;
@@ -262,7 +264,7 @@ export function runSimulation(
       if (offered > 1 + 1e-9) over100 += dt;
       idleCpuTime += (P - nRunning) * dt;
       workDone += rate * dt;
-      monitor.advance(t, tn, load);
+      if (watchBus) monitor.advance(t, tn, load);
       if (record) {
         if (segCount === segT.length) {
           const grow = (a: Float64Array): Float64Array => { const b = new Float64Array(a.length * 2); b.set(a); return b; };
