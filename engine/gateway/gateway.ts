@@ -2,16 +2,21 @@ import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../runtime/index.js';
 import type { BackendHealth, BackendIo, BlockBackend } from './backend.js';
-import { HandshakeSession, type ExportCatalog, type ExportDescription } from './handshake.js';
+import { HandshakeSession, type ExportCatalog, type ExportDescription, type ExportRefusal } from './handshake.js';
 import { RequestParser, type RequestSink } from './request-parser.js';
 import { OutputBatcher } from './output-batcher.js';
-import { compileAttributionRule, splitExportName, type Attribution, type AttributionRule, type CompiledRule } from './attribution.js';
+import { compileAttributionRule, splitExportName, type Attribution, type AttributionRule, type CompiledRule, type Evidence } from './attribution.js';
+import { AccessLists, type AccessRule } from './access.js';
+import { BoundNotices, DEFAULT_LIMITS, type ConnectionLimits } from './limits.js';
+import type { ServerTls } from './tls.js';
 import { EntityStats, type IntervalStats } from './stats.js';
 import { ThrottleGate, realClock, type ThrottleClock, type ThrottleLimits } from './throttle.js';
 import {
-  CMD_DISC, CMD_FLUSH, CMD_READ, CMD_TRIM, CMD_WRITE, CMD_WRITE_ZEROES, DEFAULT_MAX_PAYLOAD,
-  EINVAL, ENOSPC, EPERM, FLAG_READ_ONLY, SIMPLE_REPLY_MAGIC, commandName,
+  CMD_BLOCK_STATUS, CMD_CACHE, CMD_DISC, CMD_FLUSH, CMD_READ, CMD_TRIM, CMD_WRITE, CMD_WRITE_ZEROES, DEFAULT_MAX_PAYLOAD,
+  EINVAL, ENOSPC, EPERM, FLAG_READ_ONLY, FLAG_SEND_CACHE, SIMPLE_REPLY_MAGIC, commandName,
 } from './nbd-constants.js';
+import { commandFlagsErrno, exportTransmissionFlags } from './export-capabilities.js';
+import { writeBlockStatusChunk, writeErrorChunk, writeReadChunk } from './structured-reply.js';
 
 export interface LunDefinition {
   /** The export name clients use (also the LUN part of HOST/LUN). No slash. */
@@ -29,6 +34,12 @@ export interface GatewayOptions {
   readonly clock?: ThrottleClock;
   /** Length of a statistics interval; 0 disables the automatic roll (call `rollStats`). */
   readonly statsIntervalSeconds?: number;
+  /** Bounds on option sizes, handshake time, connections and the host table (defaults: DEFAULT_LIMITS). */
+  readonly bounds?: Partial<ConnectionLimits>;
+  /** STARTTLS (loadServerTls); absent: TLS off. */
+  readonly tls?: ServerTls | null;
+  /** Per-LUN access lists (--allow); a LUN without one is open to every host. */
+  readonly access?: readonly AccessRule[];
 }
 
 /** Whose I/O a limit caps: a host, a LUN (all hosts), or one host's I/O on one LUN. */
@@ -46,6 +57,8 @@ export type GatewayEvent =
   | { readonly type: 'connection-opened'; readonly id: number; readonly remote: string; readonly attribution: Attribution; readonly lun: string }
   | { readonly type: 'connection-closed'; readonly id: number; readonly reason: string }
   | { readonly type: 'protocol-error'; readonly id: number; readonly remote: string; readonly reason: string }
+  /** A client asked for an export its identity may not open (answered NBD_REP_ERR_POLICY, or disconnected). */
+  | { readonly type: 'access-refused'; readonly id: number; readonly remote: string; readonly requested: string; readonly reason: string }
   | { readonly type: 'backend-health'; readonly lun: string; readonly location: string; readonly health: BackendHealth }
   | { readonly type: 'stats'; readonly stats: readonly IntervalStats[] };
 
@@ -54,6 +67,8 @@ type Gate = ThrottleGate<GatewayIo>;
 interface LunState {
   readonly definition: LunDefinition;
   readonly description: ExportDescription;
+  /** As hosts with read-only access (--allow LUN=HOST:ro) see it. */
+  readonly readOnlyDescription: ExportDescription;
   readonly stats: EntityStats;
   readonly gate: Gate;
   health: BackendHealth;
@@ -63,7 +78,27 @@ interface HostState {
   readonly name: string;
   readonly stats: EntityStats;
   readonly gate: Gate;
+  /** Connections in transmission. */
+  connections: number;
+  /** Intervals in a row without a connection or an I/O (it leaves the tables at hostIdleIntervals). */
+  idle: number;
 }
+
+interface PairState {
+  readonly stats: EntityStats;
+  connections: number;
+  idle: number;
+}
+
+/** What a client's export name resolves to for its identity. */
+interface Choice {
+  readonly lun: LunState;
+  readonly attribution: Attribution;
+  readonly description: ExportDescription;
+}
+
+/** How often idle hosts are aged out when no statistics interval does it. */
+const HOUSEKEEPING_MS = 10_000;
 
 /** Stop reading from a client with this many requests inside the gateway. */
 const MAX_IN_FLIGHT_PER_CONNECTION = 1024;
@@ -83,13 +118,17 @@ export class NbdGateway {
   private readonly lunsByName = new Map<string, LunState>();
   private readonly hostsByName = new Map<string, HostState>();
   private readonly pairGates = new Map<string, Gate>();
-  private readonly pairStats = new Map<string, EntityStats>();
+  private readonly pairStates = new Map<string, PairState>();
   private readonly appliedLimits = new Map<string, AppliedLimit>();
   private readonly connections = new Set<ClientConnection>();
   private readonly events = new EventEmitter();
   private readonly rule: CompiledRule;
+  private readonly access: AccessLists;
   private readonly clock: ThrottleClock;
   readonly maxPayload: number;
+  readonly bounds: ConnectionLimits;
+  readonly notices: BoundNotices;
+  readonly tls: ServerTls | null;
   private server: net.Server | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
   private latest: readonly IntervalStats[] = [];
@@ -97,20 +136,38 @@ export class NbdGateway {
   /** Every host, LUN and pair shares the interval boundaries, even one first seen mid-interval. */
   private intervalStart = nowPair();
   private readonly releaseIo = (io: GatewayIo): void => io.connection.advance(io);
+  /** Every export, for the control surface (clients see `catalogFor` their identity). */
   readonly catalog: ExportCatalog;
 
   constructor(private readonly options: GatewayOptions) {
     if (options.luns.length === 0) throw new Error('a gateway needs at least one export');
     this.clock = options.clock ?? realClock;
-    this.rule = compileAttributionRule(options.attribution ?? { ranges: [] });
+    this.bounds = { ...DEFAULT_LIMITS, ...options.bounds };
+    this.notices = new BoundNotices(options.logger);
+    this.tls = options.tls ?? null;
+    // X.509 without --tls-verify-peer encrypts but proves nothing about the client.
+    const tlsProven = this.tls === null || !this.tls.provesIdentity ? undefined : this.tls.pskIdentities ?? [];
+    this.rule = compileAttributionRule({ ranges: options.attribution?.ranges ?? [], ...(tlsProven ? { provenHosts: tlsProven } : {}) });
+    this.access = new AccessLists(options.access);
     this.maxPayload = Math.min(options.maxPayload ?? DEFAULT_MAX_PAYLOAD, ...options.luns.map((l) => l.backend.maxPayload));
     for (const definition of options.luns) {
       if (definition.name.includes('/')) throw new Error(`export ${definition.name}: a LUN name cannot contain "/" (it separates HOST/LUN)`);
       if (this.lunsByName.has(definition.name)) throw new Error(`export ${definition.name}: defined twice`);
-      const flags = definition.backend.transmissionFlags | (definition.readOnly ? FLAG_READ_ONLY : 0);
+      const backend = definition.backend;
+      const flags = exportTransmissionFlags(backend.transmissionFlags, definition.readOnly === true);
+      if (backend.allocation !== 'exact') {
+        options.logger?.info({ lun: definition.name, location: backend.location }, 'block status reports this LUN as all data: its backend cannot find holes');
+      }
+      // No backend location in what clients see: a file path or upstream URL is the operator's business.
+      const description: ExportDescription = {
+        name: definition.name, description: definition.description ?? '', size: backend.size, transmissionFlags: flags,
+        ...(backend.blockSize ? { blockSize: backend.blockSize } : {}),
+      };
       const lun: LunState = {
         definition,
-        description: { name: definition.name, description: definition.description ?? definition.backend.location, size: definition.backend.size, transmissionFlags: flags },
+        description,
+        // What a host with read-only access sees: the same export, advertising only what it may do.
+        readOnlyDescription: { ...description, transmissionFlags: exportTransmissionFlags(backend.transmissionFlags, true) },
         stats: new EntityStats('lun', '', definition.name, this.intervalStart),
         gate: new ThrottleGate<GatewayIo>(this.releaseIo, this.clock),
         health: { state: 'up' },
@@ -121,6 +178,7 @@ export class NbdGateway {
         this.emit({ type: 'backend-health', lun: definition.name, location: definition.backend.location, health });
       });
     }
+    for (const lun of this.access.luns()) if (!this.lunsByName.has(lun)) throw new Error(`--allow ${lun}=...: no such export`);
     const luns = [...this.lunsByName.values()];
     this.catalog = {
       find: (requested) => this.findLun(requested)?.description,
@@ -129,6 +187,10 @@ export class NbdGateway {
     const seconds = options.statsIntervalSeconds ?? 0;
     if (seconds > 0) {
       this.statsTimer = setInterval(() => this.rollStats(), seconds * 1000);
+      this.statsTimer.unref();
+    } else {
+      // Nothing may ever roll the statistics (no --stats-interval, no SLA server): age idle hosts anyway.
+      this.statsTimer = setInterval(() => this.ageOut(), HOUSEKEEPING_MS);
       this.statsTimer.unref();
     }
   }
@@ -145,7 +207,15 @@ export class NbdGateway {
       server.once('error', reject);
       server.listen(port, host, () => { server.off('error', reject); resolve(); });
     });
+    if (this.rule.selfDeclared) {
+      this.options.logger?.warn('host identities are self-declared (HOST/LUN export names): without --tls or --host-range any client can name itself any host, and so take its budget');
+    }
     return server.address() as net.AddressInfo;
+  }
+
+  /** True when no TLS and no address range proves who a client is. */
+  get identitiesSelfDeclared(): boolean {
+    return this.rule.selfDeclared;
   }
 
   /** Exports as clients see them. */
@@ -180,23 +250,24 @@ export class NbdGateway {
   rollStats(): readonly IntervalStats[] {
     const now = nowPair();
     this.intervalStart = now;
-    for (const pair of this.pairStats.values()) {
+    for (const { stats: pair } of this.pairStates.values()) {
       this.hostState(pair.host).stats.absorb(pair);
       this.lunsByName.get(pair.lun)?.stats.absorb(pair);
     }
     const stats = [
       ...[...this.hostsByName.values()].map((h) => h.stats.take(now)),
       ...[...this.lunsByName.values()].map((l) => l.stats.take(now)),
-      ...[...this.pairStats.values()].map((p) => p.take(now)),
+      ...[...this.pairStates.values()].map((p) => p.stats.take(now)),
     ];
+    this.ageOut();
     this.latest = stats;
     this.emit({ type: 'stats', stats });
     return stats;
   }
 
   /** Every host/LUN pair's statistics, live (for /metrics, which reads their lifetime counts). */
-  pairs(): Iterable<EntityStats> {
-    return this.pairStats.values();
+  *pairs(): Iterable<EntityStats> {
+    for (const pair of this.pairStates.values()) yield pair.stats;
   }
 
   /** The last closed interval (what a poll answers with). */
@@ -214,7 +285,83 @@ export class NbdGateway {
     await Promise.all(this.options.luns.map((l) => l.backend.close()));
   }
 
+  /**
+   * Hosts and pairs with no connection and no I/O for hostIdleIntervals intervals leave the
+   * tables, so short-lived or made-up host names cannot grow them without end. A host or pair
+   * with a cap set stays (the cap is configuration, not traffic).
+   */
+  private ageOut(): void {
+    const after = this.bounds.hostIdleIntervals;
+    if (after <= 0) return;
+    for (const [key, pair] of this.pairStates) {
+      const busy = pair.connections > 0 || pair.stats.touched || pair.stats.inFlight > 0;
+      pair.stats.touched = false;
+      if (busy) { pair.idle = 0; continue; }
+      if (++pair.idle < after) continue;
+      this.pairStates.delete(key);
+      if (!this.appliedLimits.has(key)) this.pairGates.delete(key);
+    }
+    for (const [name, host] of this.hostsByName) {
+      const busy = host.connections > 0 || host.stats.touched || host.stats.inFlight > 0;
+      host.stats.touched = false;
+      if (busy) { host.idle = 0; continue; }
+      if (++host.idle < after || this.appliedLimits.has(targetKey({ host: name }))) continue;
+      this.hostsByName.delete(name);
+    }
+  }
+
   // ---- used by connections ----
+
+  /** The exports as a client with this evidence of identity sees them (evaluated at each call: TLS may start in between). */
+  catalogFor(evidence: () => Evidence, onRefused: (requested: string, reason: string) => void): ExportCatalog {
+    return {
+      find: (requested) => {
+        const choice = this.choose(requested, evidence());
+        if (choice !== undefined && 'refused' in choice) onRefused(requested, choice.refused);
+        return choice === undefined || 'refused' in choice ? choice : choice.description;
+      },
+      list: () => {
+        const proof = evidence();
+        return [...this.lunsByName.values()].flatMap((l) => {
+          const choice = this.choose(l.definition.name, proof);
+          return choice !== undefined && !('refused' in choice) ? [choice.description] : [];
+        });
+      },
+    };
+  }
+
+  /** Who the client is for this export name, whether it may open the LUN, and how (read-only?). */
+  choose(requested: string, evidence: Evidence): Choice | ExportRefusal | undefined {
+    const lun = this.findLun(requested);
+    if (!lun) return undefined;
+    const resolution = this.rule.resolve(requested, evidence);
+    if (!resolution.ok) return { refused: resolution.reason };
+    const host = resolution.attribution.host;
+    const mode = this.access.modeFor(lun.definition.name, host);
+    if (mode === null) return { refused: `host "${host}" may not open LUN "${lun.definition.name}"` };
+    const known = this.hostsByName.get(host);
+    if (!known && this.hostsByName.size >= this.bounds.maxHosts) {
+      this.notices.hit('maxHosts', { host, hosts: this.hostsByName.size }, `host table full (${this.bounds.maxHosts} hosts, --max-hosts): new host "${host}" refused until idle hosts age out`);
+      return { refused: `the gateway's host table is full (${this.bounds.maxHosts} hosts)` };
+    }
+    if (known && known.connections >= this.bounds.maxConnectionsPerHost) {
+      this.notices.hit('maxConnectionsPerHost', { host }, `host "${host}" has ${known.connections} connections (--max-connections-per-host ${this.bounds.maxConnectionsPerHost}): one more refused`);
+      return { refused: `host "${host}" already has ${known.connections} connections, the most allowed` };
+    }
+    return { lun, attribution: resolution.attribution, description: mode === 'ro' ? lun.readOnlyDescription : lun.description };
+  }
+
+  /** A connection enters transmission as this host on this LUN (counted until `leave`). */
+  join(host: HostState, lun: string): void {
+    host.connections++;
+    this.pairState(host.name, lun).connections++;
+  }
+
+  leave(host: HostState, lun: string): void {
+    host.connections--;
+    const pair = this.pairStates.get(`${host.name}/${lun}`);
+    if (pair) pair.connections--;
+  }
 
   findLun(requested: string): LunState | undefined {
     const { lun } = splitExportName(requested);
@@ -225,20 +372,24 @@ export class NbdGateway {
   hostState(name: string): HostState {
     let host = this.hostsByName.get(name);
     if (!host) {
-      host = { name, stats: new EntityStats('host', name, '', this.intervalStart), gate: new ThrottleGate<GatewayIo>(this.releaseIo, this.clock) };
+      host = { name, stats: new EntityStats('host', name, '', this.intervalStart), gate: new ThrottleGate<GatewayIo>(this.releaseIo, this.clock), connections: 0, idle: 0 };
       this.hostsByName.set(name, host);
     }
     return host;
   }
 
   pairStatsFor(host: string, lun: string): EntityStats {
+    return this.pairState(host, lun).stats;
+  }
+
+  private pairState(host: string, lun: string): PairState {
     const key = `${host}/${lun}`;
-    let stats = this.pairStats.get(key);
-    if (!stats) {
-      stats = new EntityStats('pair', host, lun, this.intervalStart);
-      this.pairStats.set(key, stats);
+    let pair = this.pairStates.get(key);
+    if (!pair) {
+      pair = { stats: new EntityStats('pair', host, lun, this.intervalStart), connections: 0, idle: 0 };
+      this.pairStates.set(key, pair);
     }
-    return stats;
+    return pair;
   }
 
   pairGate(host: string, lun: string): Gate {
@@ -251,12 +402,9 @@ export class NbdGateway {
     return gate;
   }
 
-  attribute(requested: string, remote: string): Attribution {
-    return this.rule.attribute(requested, remote);
-  }
-
   emit(event: GatewayEvent): void {
     if (event.type === 'protocol-error') this.options.logger?.warn({ connection: event.id, remote: event.remote }, event.reason);
+    else if (event.type === 'access-refused') this.options.logger?.warn({ connection: event.id, remote: event.remote, requested: event.requested }, `access refused: ${event.reason}`);
     else if (event.type === 'backend-health') {
       if (event.health.state === 'down') this.options.logger?.error({ lun: event.lun, location: event.location }, `backend down: ${event.health.reason}`);
       else this.options.logger?.info({ lun: event.lun, location: event.location }, 'backend up');
@@ -281,6 +429,11 @@ export class NbdGateway {
   }
 
   private accept(socket: net.Socket): void {
+    if (this.connections.size >= this.bounds.maxConnections) {
+      this.notices.hit('maxConnections', { remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` }, `${this.connections.size} connections open (--max-connections ${this.bounds.maxConnections}): new connection closed`);
+      socket.destroy();
+      return;
+    }
     const connection = new ClientConnection(this, socket, this.nextConnectionId++);
     this.connections.add(connection);
   }
@@ -315,7 +468,13 @@ class ClientConnection implements RequestSink {
   private handshake: HandshakeSession | null;
   private parser: RequestParser | null = null;
   private readonly out: OutputBatcher;
+  private socket: net.Socket;
+  private handshakeTimer: NodeJS.Timeout | null;
+  private tlsIdentity: string | null = null;
+  private readonly address: string;
   private lun: LunState | null = null;
+  /** The export as this client was given it (read-only for hosts with read-only access). */
+  private chosen: ExportDescription | null = null;
   private host: HostState | null = null;
   private pair: EntityStats | null = null;
   private gates: Gate[] = [];
@@ -324,31 +483,72 @@ class ClientConnection implements RequestSink {
   private closed = false;
   private disconnecting = false;
   private pausedForInFlight = false;
+  /** Negotiated in the handshake: reads and block status then answer in structured chunks. */
+  private structuredReplies = false;
+  private metaContextId = 0;
   private readonly remote: string;
 
-  constructor(private readonly gateway: NbdGateway, private readonly socket: net.Socket, readonly id: number) {
+  constructor(private readonly gateway: NbdGateway, socket: net.Socket, readonly id: number) {
+    this.socket = socket;
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    const address = this.address = socket.remoteAddress ?? '';
     socket.setNoDelay(true);
     this.out = new OutputBatcher({
       write: (bytes, done) => {
-        const ok = socket.write(bytes, done);
-        if (!ok && socket.writableLength > MAX_UNSENT_REPLY_BYTES) socket.pause();
+        const ok = this.socket.write(bytes, done);
+        if (!ok && this.socket.writableLength > MAX_UNSENT_REPLY_BYTES) this.socket.pause();
         return ok;
       },
     });
+    this.listen(socket);
+    const limits = gateway.bounds;
+    const catalog = gateway.catalogFor(
+      () => ({ address, tlsIdentity: this.tlsIdentity }),
+      (requested, reason) => gateway.emit({ type: 'access-refused', id, remote: this.remote, requested, reason }),
+    );
+    this.handshake = new HandshakeSession(catalog, {
+      maxPayload: gateway.maxPayload, maxOptionBytes: limits.maxOptionBytes, maxDiscardBytes: limits.maxDiscardBytes, tls: gateway.tls?.mode ?? 'off',
+    });
+    this.handshakeTimer = setTimeout(() => {
+      gateway.notices.hit('handshakeTimeoutMs', { connection: id, remote: this.remote }, `handshake not finished within ${limits.handshakeTimeoutMs} ms (--handshake-timeout): disconnected`);
+      this.destroy('handshake timeout');
+    }, limits.handshakeTimeoutMs);
+    this.handshakeTimer.unref();
+    socket.write(this.handshake.greeting());
+  }
+
+  private listen(socket: net.Socket): void {
     socket.on('drain', () => { if (!this.pausedForInFlight && !this.closed) socket.resume(); });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.destroy('socket error'));
     socket.on('close', () => this.destroy('client closed the connection'));
-    this.handshake = new HandshakeSession(gateway.catalog, { maxPayload: gateway.maxPayload });
-    socket.write(this.handshake.greeting());
+  }
+
+  /** STARTTLS was acknowledged: from here the socket speaks TLS, and the handshake goes on inside it. */
+  private startTls(): void {
+    const tls = this.gateway.tls!;
+    const raw = this.socket;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('drain');
+    const secure = tls.upgrade(raw, (identity) => {
+      if (this.closed) return;
+      this.tlsIdentity = identity;
+      this.handshake?.tlsStarted();
+    }, (reason) => {
+      this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason });
+      this.destroy(reason);
+    });
+    this.socket = secure;
+    this.listen(secure);
   }
 
   destroy(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.out.close();
     this.socket.destroy();
+    if (this.host && this.lun) this.gateway.leave(this.host, this.lun.definition.name);
     this.gateway.forget(this);
     this.gateway.emit({ type: 'connection-closed', id: this.id, reason });
   }
@@ -363,6 +563,7 @@ class ClientConnection implements RequestSink {
     for (const bytes of result.output) this.socket.write(bytes);
     const step = result.step;
     if (step.kind === 'negotiating') return;
+    if (step.kind === 'starttls') { this.startTls(); return; }
     if (step.kind === 'closed') {
       if (!step.graceful) this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason: `handshake: ${step.reason}` });
       // end(), not destroy(): the replies just written (the ACK to NBD_OPT_ABORT) must still go out.
@@ -373,10 +574,17 @@ class ClientConnection implements RequestSink {
       return;
     }
     this.handshake = null;
-    const lun = this.gateway.findLun(step.requestedName)!;
-    const attribution = this.gateway.attribute(step.requestedName, this.socket.remoteAddress ?? '');
+    if (this.handshakeTimer) { clearTimeout(this.handshakeTimer); this.handshakeTimer = null; }
+    this.structuredReplies = step.structuredReplies;
+    this.metaContextId = step.metaContextId;
+    // The handshake just accepted this name for this identity, so the choice stands.
+    const choice = this.gateway.choose(step.requestedName, { address: this.address, tlsIdentity: this.tlsIdentity });
+    if (choice === undefined || 'refused' in choice) { this.destroy('export no longer available'); return; }
+    const { lun, attribution } = choice;
     this.lun = lun;
+    this.chosen = step.chosen;
     this.host = this.gateway.hostState(attribution.host);
+    this.gateway.join(this.host, lun.definition.name);
     this.pair = this.gateway.pairStatsFor(attribution.host, lun.definition.name);
     this.gates = [this.host.gate, this.gateway.pairGate(attribution.host, lun.definition.name), lun.gate];
     this.parser = new RequestParser(this.gateway.maxPayload);
@@ -393,10 +601,10 @@ class ClientConnection implements RequestSink {
       if (this.inFlight === 0) this.endAfterReplies();
       return;
     }
-    const errno = this.check(lun, type, offset, length);
+    const errno = commandFlagsErrno(type, flags, this.chosen!.transmissionFlags, this.structuredReplies) || this.check(this.chosen!, type, offset, length);
     if (errno !== 0) {
       this.pair!.reject();
-      this.reply(errno, cookieHi, cookieLo, null);
+      this.answer(type, errno, cookieHi, cookieLo, offset, null);
       return;
     }
     const io = this.pool.pop() ?? new GatewayIo(this);
@@ -425,7 +633,7 @@ class ClientConnection implements RequestSink {
   onOversized(_flags: number, type: number, cookieHi: number, cookieLo: number, offset: number, length: number): void {
     this.pair!.reject();
     this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason: `${commandName(type)} of ${length} bytes at ${offset} is over the ${this.gateway.maxPayload}-byte maximum payload; refused` });
-    this.reply(EINVAL, cookieHi, cookieLo, null);
+    this.answer(type, EINVAL, cookieHi, cookieLo, offset, null);
   }
 
   onMalformed(reason: string): void {
@@ -457,7 +665,7 @@ class ClientConnection implements RequestSink {
     this.pair!.complete(isRead, isWrite, io.length, latencyUs, errno !== 0);
     this.host!.stats.leave();
     this.lun!.stats.leave();
-    this.reply(errno, io.cookieHi, io.cookieLo, isRead && errno === 0 ? data : null);
+    this.answer(io.type, errno, io.cookieHi, io.cookieLo, io.offset, errno === 0 ? data : null);
     io.payload = null;
     this.pool.push(io);
     this.inFlight--;
@@ -468,9 +676,9 @@ class ClientConnection implements RequestSink {
     if (this.disconnecting && this.inFlight === 0) this.endAfterReplies();
   }
 
-  private check(lun: LunState, type: number, offset: number, length: number): number {
-    const size = lun.description.size;
-    const readOnly = (lun.description.transmissionFlags & FLAG_READ_ONLY) !== 0;
+  private check(chosen: ExportDescription, type: number, offset: number, length: number): number {
+    const size = chosen.size;
+    const readOnly = (chosen.transmissionFlags & FLAG_READ_ONLY) !== 0;
     const end = offset + length;
     switch (type) {
       case CMD_READ: return end > size ? EINVAL : 0;
@@ -478,7 +686,27 @@ class ClientConnection implements RequestSink {
       case CMD_WRITE_ZEROES: return readOnly ? EPERM : end > size ? ENOSPC : 0;
       case CMD_TRIM: return readOnly ? EPERM : end > size ? EINVAL : 0;
       case CMD_FLUSH: return 0;
+      case CMD_CACHE: return (chosen.transmissionFlags & FLAG_SEND_CACHE) === 0 || length === 0 || end > size ? EINVAL : 0;
+      case CMD_BLOCK_STATUS: return this.metaContextId === 0 || length === 0 || end > size ? EINVAL : 0;
       default: return EINVAL;
+    }
+  }
+
+  /**
+   * Reads and block status answer in chunks once structured replies are negotiated; every
+   * other reply, and every reply to a client that did not negotiate them, stays simple.
+   */
+  private answer(type: number, errno: number, cookieHi: number, cookieLo: number, offset: number, data: Buffer | null): void {
+    if (this.closed) return;
+    if (type === CMD_READ) {
+      if (!this.structuredReplies) this.reply(errno, cookieHi, cookieLo, errno === 0 ? data : null);
+      else if (errno !== 0 || data === null) writeErrorChunk(this.out, cookieHi, cookieLo, errno || EINVAL);
+      else writeReadChunk(this.out, cookieHi, cookieLo, offset, data);
+    } else if (type === CMD_BLOCK_STATUS && this.structuredReplies) {
+      if (errno !== 0 || data === null || data.length === 0) writeErrorChunk(this.out, cookieHi, cookieLo, errno || EINVAL);
+      else writeBlockStatusChunk(this.out, cookieHi, cookieLo, this.metaContextId, data);
+    } else {
+      this.reply(errno, cookieHi, cookieLo, null);
     }
   }
 
