@@ -5,10 +5,14 @@ import { resolveScenario } from './model.js';
 import { createRng } from './prng.js';
 import type { Scenario } from './scenario-schema.js';
 import { runSimulation, type DispatcherKind } from './simulator.js';
+import type { BusLawId } from './bus/index.js';
+import type { AutoPilotVariant } from './dispatch/index.js';
 import { loadSweep, runSweep, gridPoints } from './sweep.js';
 
 export interface DecisionRate {
   dispatcher: DispatcherKind;
+  variant: AutoPilotVariant | null;
+  bus: BusLawId;
   decisions: number;
   /** Simulation events (slice ends, phase ends, completions) handled; an idle CPU re-deciding adds decisions, not events. */
   events: number;
@@ -54,17 +58,23 @@ function rateScenario(): Scenario {
 /** Measure dispatch decisions per second on one core and the time of the reference sweep. */
 export async function benchSmp(options: { decisions?: number; signal?: AbortSignal } = {}): Promise<SmpBenchResult> {
   const target = options.decisions ?? 2_000_000;
-  const r = resolveScenario(rateScenario());
   const dispatch: DecisionRate[] = [];
-  for (const kind of ['standard', 'autopilot'] as const) {
-    runSimulation(r.machine, r.threads, kind, r.autopilot, { maxDecisions: 100_000 }); // warm the JIT
+  // The projected AutoPilot is the dispatcher `bench smp` measured before the bus laws existed.
+  const cases: Array<[BusLawId, DispatcherKind, AutoPilotVariant | null]> = [
+    ['document', 'standard', null], ['document', 'autopilot', 'projected'], ['document', 'autopilot', 'document'],
+    ['queueing', 'standard', null], ['queueing', 'autopilot', 'projected'], ['queueing', 'autopilot', 'document'],
+  ];
+  for (const [bus, kind, variant] of cases) {
+    const r = resolveScenario({ ...rateScenario(), bus });
+    const ap = variant ? { ...r.autopilot, variant } : r.autopilot;
+    runSimulation(r.machine, r.threads, kind, ap, { maxDecisions: 100_000 }); // warm the JIT
     // Median of three: the machine may be shared, and one slow run should not be the figure.
     const runs: DecisionRate[] = [];
     for (let k = 0; k < 3; k++) {
       const t0 = performance.now();
-      const m = runSimulation(r.machine, r.threads, kind, r.autopilot, { maxDecisions: target });
+      const m = runSimulation(r.machine, r.threads, kind, ap, { maxDecisions: target });
       const seconds = (performance.now() - t0) / 1000;
-      runs.push({ dispatcher: kind, decisions: m.decisions, events: m.events, seconds, eventsPerSecond: m.events / seconds, decisionsPerSecond: m.decisions / seconds });
+      runs.push({ dispatcher: kind, variant, bus, decisions: m.decisions, events: m.events, seconds, eventsPerSecond: m.events / seconds, decisionsPerSecond: m.decisions / seconds });
       options.signal?.throwIfAborted();
     }
     runs.sort((a, b) => a.decisionsPerSecond - b.decisionsPerSecond);

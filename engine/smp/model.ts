@@ -1,4 +1,6 @@
-import { contentionFactorOf, memoryCpi, table1Hierarchy, type MemoryHierarchy } from './analytic.js';
+import { table1Hierarchy, type MemoryHierarchy } from './analytic.js';
+import { createBusLaw, DEFAULT_CLOCK_GHZ, queueingParametersFromMeasurement, type BusLaw, type BusSettings, type QueueingBusParameters } from './bus/index.js';
+import type { AutoPilotVariant } from './dispatch/index.js';
 import { createRng } from './prng.js';
 import type { Scenario } from './scenario-schema.js';
 
@@ -13,6 +15,8 @@ export interface Machine {
   hierarchy: MemoryHierarchy;
   monitorNoise: number;
   seed: number;
+  /** The bus law and, for the queueing and measured laws, its parameters. */
+  bus: BusSettings;
 }
 
 export interface Phase {
@@ -35,9 +39,18 @@ export interface AutoPilotSettings {
   ioReserve: number;
   starvationBound: number;
   searchAllPriorities: boolean;
+  /** `document` (the text) or `projected` (Headroom's own projected-commitment variant). */
+  variant: AutoPilotVariant;
+  /** The bus monitor's sample period, time units. */
+  monitorPeriod: number;
+  /** A thread's estimate before the monitor has measured it; null: the reference demand. Unused by `projected`, which starts from the true demand. */
+  initialEstimate: number | null;
 }
 
 export const defaultAutoPilot: AutoPilotSettings = Object.freeze({
+  variant: 'document' as AutoPilotVariant,
+  monitorPeriod: 1,
+  initialEstimate: null,
   threshold: 0.9,
   idleWhenNoFit: true,
   adjustRate: 0.25,
@@ -67,6 +80,7 @@ export function resolveScenario(s: Scenario): ResolvedScenario {
     hierarchy: { ...table1Hierarchy, ...(s.hierarchy ?? {}) },
     monitorNoise: s.monitorNoise ?? 0,
     seed,
+    bus: resolveBus(s),
   };
   const threads: SimThread[] = [];
   for (const [i, t] of (s.threads ?? []).entries()) {
@@ -114,39 +128,33 @@ export function resolveScenario(s: Scenario): ResolvedScenario {
   };
 }
 
-/**
- * How fast each running thread progresses, from the analytic contention law, so that the simulator
- * and `smp table` agree in the homogeneous case. A thread of bus demand d has main-memory CPI
- * mainRef × d / u₀ (u₀ the reference demand); a bus of bandwidth B stretches each access by 1/B and
- * makes every demand d/B of this bus. Speed 1 means "as fast as alone on the reference bus".
- */
-export class SpeedModel {
-  private readonly local: number;
-  private readonly mainPerDemand: number;
-  private readonly invBandwidth: number;
-  private readonly io: number;
-  private readonly ioUnit: number;
+/** Default queueing parameters: a transaction holds the bus for one main-memory access of the hierarchy. */
+export function defaultQueueingParameters(h: MemoryHierarchy): QueueingBusParameters {
+  const service = Math.max(1e-9, h.memoryBusCycles / h.busClockRatio);
+  return { serviceCycles: service, arbitrationCycles: 0, retryCycles: 0, arbitration: 'fcfs', idleLatencyCycles: service };
+}
 
-  constructor(m: Machine) {
-    const cpi = memoryCpi(m.hierarchy);
-    this.local = cpi.local;
-    this.mainPerDemand = cpi.main / m.referenceBusDemand;
-    this.invBandwidth = 1 / m.busBandwidth;
-    this.io = Math.min(1, m.ioLoad * this.invBandwidth);
-    this.ioUnit = m.referenceBusDemand * this.invBandwidth;
-  }
+function resolveBus(s: Scenario): BusSettings {
+  const law = s.bus ?? 'document';
+  if (law === 'document') return { law, queueing: null };
+  const hierarchy = { ...table1Hierarchy, ...(s.hierarchy ?? {}) };
+  const base = law === 'measured'
+    ? queueingParametersFromMeasurement(s.measuredBus!, s.clockGHz ?? DEFAULT_CLOCK_GHZ)
+    : defaultQueueingParameters(hierarchy);
+  const q = s.queueing ?? {};
+  return {
+    law,
+    queueing: {
+      serviceCycles: q.serviceCycles ?? base.serviceCycles,
+      arbitrationCycles: q.arbitrationCycles ?? base.arbitrationCycles,
+      retryCycles: q.retryCycles ?? base.retryCycles,
+      arbitration: q.arbitration ?? base.arbitration,
+      idleLatencyCycles: base.idleLatencyCycles,
+    },
+  };
+}
 
-  /** Bus commitment (share of this bus) of running demands summing to `totalDemand`, I/O included. */
-  commitment(totalDemand: number): number {
-    return totalDemand * this.invBandwidth + this.io;
-  }
-
-  /** Speed of a thread of demand `demand` running beside others whose demands sum to `othersDemand`. */
-  speed(demand: number, othersDemand: number, othersCount: number): number {
-    const main = this.mainPerDemand * demand;
-    const alone = this.local + main;
-    if (alone <= 0) return 1;
-    const factor = contentionFactorOf(othersDemand * this.invBandwidth, othersCount, this.io, this.ioUnit);
-    return alone / (this.local + main * this.invBandwidth * factor);
-  }
+/** The bus law a resolved machine runs under. */
+export function busLawFor(m: Machine): BusLaw {
+  return createBusLaw(m, m.bus);
 }

@@ -1,4 +1,4 @@
-import { SpeedModel, type Machine, type SimThread } from './model.js';
+import { busLawFor, type Machine, type SimThread } from './model.js';
 
 export interface CoSchedule {
   threads: string[];
@@ -29,25 +29,27 @@ function binomial(n: number, k: number): number {
 /**
  * The best possible schedule for a small job set, by exhaustive search over co-schedules. Every
  * subset S of at most P threads is a co-schedule in which thread i progresses at speed sᵢ(S) (the
- * simulator's contention law). Choosing how long xₛ each runs to finish all work wᵢ in the least
+ * simulator's bus law). Choosing how long xₛ each runs to finish all work wᵢ in the least
  * total time is a linear programme over all subsets:
  *     minimise Σ xₛ  subject to  Σₛ xₛ sᵢ(S) ≥ wᵢ,  xₛ ≥ 0.
  * Any time-sliced schedule the simulator produces is a feasible point of it (between events it
  * runs one co-schedule), so its optimum bounds every dispatcher, and AutoPilot's throughput is
  * reported as a fraction of it. Solved through its dual (max Σ wᵢyᵢ, Σ_{i∈S} yᵢ sᵢ(S) ≤ 1), whose
- * origin is feasible, with Bland's rule so it cannot cycle. Returns null for job sets it does not
+ * origin is feasible, by Dantzig's rule with Bland's as the fallback so it cannot cycle. Returns null for job sets it does not
  * cover: more than `maxThreads` threads, 8 CPUs or 1500 co-schedules, phases, arrivals after 0,
  * or a horizon.
  */
-export function fluidOracle(machine: Machine, threads: readonly SimThread[], maxThreads = 10): OracleResult | null {
+export function fluidOracle(machine: Machine, threads: readonly SimThread[], maxThreads = 10, maxSubsets = ORACLE_MAX_SUBSETS): OracleResult | null {
   const n = threads.length;
   const P = Math.min(machine.cpus, n);
   if (n === 0 || n > maxThreads || machine.cpus > ORACLE_MAX_CPUS || machine.horizon !== null) return null;
   if (threads.some((t) => t.phases.length !== 1 || t.arrival !== 0)) return null;
   let subsetCount = 0;
   for (let k = 1; k <= P; k++) subsetCount += binomial(n, k);
-  if (subsetCount > ORACLE_MAX_SUBSETS) return null;
-  const model = new SpeedModel(machine);
+  if (subsetCount > maxSubsets) return null;
+  const law = busLawFor(machine);
+  const coDemand = new Float64Array(P);
+  const coSpeed = new Float64Array(P);
   const work = threads.map((t) => t.phases[0]!.work);
   const demand = threads.map((t) => t.phases[0]!.busDemand);
 
@@ -65,9 +67,9 @@ export function fluidOracle(machine: Machine, threads: readonly SimThread[], max
   // Tableau rows: one per subset (dual constraint), then the objective row.
   const A: Float64Array[] = subsets.map((S, r) => {
     const row = new Float64Array(cols + 1);
-    let total = 0;
-    for (const i of S) total += demand[i]!;
-    for (const i of S) row[i] = model.speed(demand[i]!, total - demand[i]!, S.length - 1);
+    S.forEach((i, k) => { coDemand[k] = demand[i]!; });
+    law.evaluate(coDemand, S.length, coSpeed);
+    S.forEach((i, k) => { row[i] = coSpeed[k]!; });
     row[n + r] = 1;
     row[cols] = 1;
     return row;
@@ -77,8 +79,15 @@ export function fluidOracle(machine: Machine, threads: readonly SimThread[], max
   const basis = subsets.map((_, r) => n + r);
 
   for (let iter = 0; iter < 10_000; iter++) {
+    // Dantzig's rule (most negative reduced cost) takes far fewer pivots; after many pivots fall
+    // back to Bland's rule, which cannot cycle.
     let enter = -1;
-    for (let j = 0; j < cols; j++) if (obj[j]! < -1e-9) { enter = j; break; }
+    if (iter < 2_000) {
+      let most = -1e-9;
+      for (let j = 0; j < cols; j++) if (obj[j]! < most) { most = obj[j]!; enter = j; }
+    } else {
+      for (let j = 0; j < cols; j++) if (obj[j]! < -1e-9) { enter = j; break; }
+    }
     if (enter < 0) break;
     let leave = -1;
     let bestRatio = Infinity;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Type, type Static } from '@sinclair/typebox';
 import { compileSchema, describeSchemaError, jsonPathOf } from '../runtime/index.js';
+import { MeasuredBusParametersSchema } from './bus/measured-schema.js';
 
 const Fraction = (description: string, extra: object = {}) => Type.Number({ minimum: 0, maximum: 1, description, ...extra });
 
@@ -36,6 +37,22 @@ export const AutoPilotSchema = Type.Object({
   ioReserve: Type.Optional(Fraction('Bandwidth reserved for I/O-bound threads: other threads must fit under threshold − ioReserve (default 0).')),
   starvationBound: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'Times a ready thread may be passed over before nothing else is dispatched ahead of it (default 8).' })),
   searchAllPriorities: Type.Optional(Type.Boolean({ description: 'Look below the best priority for a thread that fits (default false, as the document).' })),
+  variant: Type.Optional(Type.Union([Type.Literal('document'), Type.Literal('projected')], {
+    description: '"document" (default): dispatch like the standard scheduler while the monitored bus utilisation is under the threshold, the best-fitting thread at or over it. "projected": Headroom\'s own variant, the first thread whose projected commitment fits, on every decision.',
+  })),
+  monitorPeriod: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Sample period of the bus performance monitor, time units (default 1).' })),
+  initialEstimate: Type.Optional(Fraction('Estimated bus demand of a thread not yet measured (default: referenceBusDemand). The projected variant starts from the true demand instead.')),
+}, { additionalProperties: false });
+
+export const BusLawSchema = Type.Union([Type.Literal('document'), Type.Literal('queueing'), Type.Literal('measured')], {
+  description: 'Bus law: "document" (the document\'s empirical Table 2 law, default), "queueing" (a mechanistic FCFS bus, solved by exact MVA) or "measured" (the queueing law with parameters from `headroom smp probe`, given in measuredBus).',
+});
+
+export const QueueingParametersSchema = Type.Object({
+  serviceCycles: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'CPU cycles one transaction holds the reference bus (default: one main-memory access, memoryBusCycles / busClockRatio).' })),
+  arbitrationCycles: Type.Optional(Type.Number({ minimum: 0, description: 'Cycles added to every transaction while two or more bus masters share the bus (default 0).' })),
+  retryCycles: Type.Optional(Type.Number({ minimum: 0, description: 'Cycles a transaction wastes when it finds the bus busy and is retried (default 0; solved approximately).' })),
+  arbitration: Type.Optional(Type.Union([Type.Literal('fcfs'), Type.Literal('round-robin')], { description: 'Order waiting transactions get the bus (default fcfs).' })),
 }, { additionalProperties: false });
 
 export const ScenarioSchema = Type.Object({
@@ -58,6 +75,10 @@ export const ScenarioSchema = Type.Object({
     busClockRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   }, { additionalProperties: false })),
   monitorNoise: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Relative standard deviation of the bus monitor\'s per-slice measurement (default 0).' })),
+  bus: Type.Optional(BusLawSchema),
+  queueing: Type.Optional(QueueingParametersSchema),
+  measuredBus: Type.Optional(MeasuredBusParametersSchema),
+  clockGHz: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 20, description: 'Core clock that turns measuredBus nanoseconds into cycles (default 3 GHz).' })),
   threads: Type.Optional(Type.Array(ThreadSchema, { maxItems: 100_000 })),
   generate: Type.Optional(GenerateSchema),
   autopilot: Type.Optional(AutoPilotSchema),
@@ -104,6 +125,9 @@ export function validateScenario(value: unknown, file = 'scenario'): Scenario {
   if (s.generate) {
     if (s.generate.busDemand[0] > s.generate.busDemand[1]) throw new ScenarioError(file, '$.generate.busDemand', 'low is above high');
     if (s.generate.work[0] > s.generate.work[1]) throw new ScenarioError(file, '$.generate.work', 'low is above high');
+  }
+  if (s.bus === 'measured' && s.measuredBus === undefined) {
+    throw new ScenarioError(file, '$.measuredBus', 'the measured bus law needs "measuredBus" (the record `headroom smp probe` saves)');
   }
   const h = s.hierarchy;
   if (h && (h.l1HitFraction ?? 0.5) + (h.l2HitFraction ?? 0.4) > 1) {

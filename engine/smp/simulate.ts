@@ -2,9 +2,13 @@ import { resolveScenario, type AutoPilotSettings, type Machine } from './model.j
 import { runSimulation, type RunMetrics, type RunOptions } from './simulator.js';
 import { fluidOracle, type OracleResult } from './oracle.js';
 import type { Scenario } from './scenario-schema.js';
+import { busLawLabels, type BusLawId } from './bus/index.js';
 
 export interface ScenarioResult {
   name: string;
+  /** The bus law every figure below comes from, and the line that says so. */
+  bus: BusLawId;
+  busLabel: string;
   machine: Machine;
   autopilotSettings: AutoPilotSettings;
   threadCount: number;
@@ -31,6 +35,8 @@ export function simulateScenario(scenario: Scenario, options: RunOptions = {}): 
   const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
   return {
     name: r.name,
+    bus: r.machine.bus.law,
+    busLabel: busLawLabels[r.machine.bus.law],
     machine: r.machine,
     autopilotSettings: r.autopilot,
     threadCount: r.threads.length,

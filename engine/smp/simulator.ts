@@ -1,17 +1,23 @@
 import { createRng } from './prng.js';
-import { SpeedModel, type AutoPilotSettings, type Machine, type SimThread } from './model.js';
+import { busLawFor, type AutoPilotSettings, type Machine, type SimThread } from './model.js';
+import type { BusLawId } from './bus/index.js';
+import { BusMonitor, createAutoPilot, ReadyQueues, StandardDispatcher, type AutoPilotVariant, type Dispatcher, type DispatcherKind, type DispatchState } from './dispatch/index.js';
 
-export type DispatcherKind = 'standard' | 'autopilot';
+export type { DispatcherKind } from './dispatch/index.js';
 
 export interface ThreadResult {
   name: string;
   finished: boolean;
   /** Time from arrival to completion over the time it needs alone on this machine. */
   slowdown: number | null;
+  /** Time it spent on a CPU over the time it needs alone: the bus's share of the slowdown, CPU waiting excluded. */
+  runningSlowdown: number | null;
   /** Most times another thread was dispatched ahead of it while it waited (AutoPilot's starvation measure). */
   maxPassOvers: number;
   /** Longest stretch it waited ready but not running. */
   maxReadyWait: number;
+  /** The bus monitor's estimate of its demand when the run ended. */
+  estimate: number;
 }
 
 export interface BusSeries {
@@ -25,6 +31,10 @@ export interface BusSeries {
 
 export interface RunMetrics {
   dispatcher: DispatcherKind;
+  /** Which AutoPilot (null for the standard dispatcher). */
+  variant: AutoPilotVariant | null;
+  /** The bus law that produced these figures. */
+  bus: BusLawId;
   /** Time simulated: when the last thread finished, or the horizon. */
   elapsed: number;
   /** Time the last thread finished; null if some did not finish by the horizon. */
@@ -36,11 +46,16 @@ export interface RunMetrics {
   threadsFinished: number;
   slowdownMean: number | null;
   slowdownWorst: number | null;
+  /** Mean over finished threads of time on a CPU over time alone: how much the bus alone slowed them. */
+  runningSlowdownMean: number | null;
+  /** Bus utilisation under the law (the document law's is its commitment, which can pass 100%). */
   busMean: number;
   busMax: number;
-  /** Share of time the bus commitment was above the AutoPilot threshold. */
+  /** Offered bus demand: Σ demand / bandwidth + I/O of the running threads, time-weighted (equals busMean under the document law). */
+  offeredMean: number;
+  /** Share of time the bus utilisation was above the AutoPilot threshold. */
   overThresholdFraction: number;
-  /** Share of time the bus was over-committed (above 100%). */
+  /** Share of time the offered demand was over the bus's capacity (above 100%). */
   overCommittedFraction: number;
   cpuIdleFraction: number;
   decisions: number;
@@ -57,14 +72,28 @@ export interface RunOptions {
   maxPoints?: number;
   /** Stop after this many dispatch decisions (a safety bound for sweeps and benchmarks). */
   maxDecisions?: number;
+  /** Push every dispatch decision here (tests and explanations; off by default). */
+  trace?: DecisionTrace[];
+}
+
+export interface DecisionTrace {
+  t: number;
+  cpu: number;
+  /** Thread dispatched, or −1 when the CPU was left idle. */
+  thread: number;
+  /** The thread the standard dispatcher would have taken (head of the best priority), or −1. */
+  standardChoice: number;
+  /** The bus monitor's reading at the decision. */
+  monitorReading: number;
 }
 
 const EPS = 1e-12;
 
 /**
  * One discrete-event run. Events are slice ends, phase ends, completions and arrivals; between
- * events every running thread progresses at the speed the contention law gives for the current
- * co-schedule. Deterministic: the only randomness is the bus monitor's noise, seeded from the machine.
+ * events every running thread progresses at the speed the bus law gives for the current
+ * co-schedule. The dispatcher (standard, or an AutoPilot variant) picks threads for idle CPUs.
+ * Deterministic: the only randomness is the bus monitor's noise, seeded from the machine.
  */
 export function runSimulation(
   machine: Machine,
@@ -75,48 +104,47 @@ export function runSimulation(
 ): RunMetrics {
   const n = threadList.length;
   const P = machine.cpus;
-  const model = new SpeedModel(machine);
+  const law = busLawFor(machine);
   const invB = 1 / machine.busBandwidth;
-  const ioShare = model.commitment(0);
+  const ioShare = Math.min(1, machine.ioLoad * invB);
   const slice = machine.timeSlice;
   const horizon = machine.horizon ?? Infinity;
   const rng = createRng(machine.seed ^ 0x5bd1e995);
   const noise = machine.monitorNoise;
   const maxDecisions = options.maxDecisions ?? Infinity;
+  const trace = options.trace;
 
   // Priority levels, highest first.
   const priorities = [...new Set(threadList.map((t) => t.priority))].sort((a, b) => b - a);
-  const levelOf = new Map(priorities.map((p, i) => [p, i]));
-  const L = priorities.length;
-  const queues: Int32Array[] = priorities.map(() => new Int32Array(Math.max(1, n)));
-  const qlen = new Int32Array(L);
-
+  const levelIndex = new Map(priorities.map((p, i) => [p, i]));
   const level = new Int32Array(n);
+  for (let i = 0; i < n; i++) level[i] = levelIndex.get(threadList[i]!.priority)!;
+  const ready = new ReadyQueues(level, priorities.length, n);
+
   const ioBound = new Uint8Array(n);
   const phaseIdx = new Int32Array(n);
   const remaining = new Float64Array(n);
   const demand = new Float64Array(n);
   const estimate = new Float64Array(n);
   const readySince = new Float64Array(n);
-  const passOvers = new Int32Array(n);
-  const maxPass = new Int32Array(n);
   const maxWait = new Float64Array(n);
   const finishAt = new Float64Array(n).fill(NaN);
   const aloneTime = new Float64Array(n);
-  const reservedFlag = new Uint8Array(n);
-  const reserved: number[] = [];
+  const runTime = new Float64Array(n);
 
+  const dispatcher: Dispatcher = kind === 'standard' ? new StandardDispatcher() : createAutoPilot(ap, n);
+  // Headroom's projected variant knows a thread's first-phase demand when it is created; the
+  // document's AutoPilot has no figure until the monitor has measured the thread.
+  const firstEstimate = ap.initialEstimate ?? machine.referenceBusDemand;
   const order = threadList.map((_, i) => i).sort((a, b) => threadList[a]!.arrival - threadList[b]!.arrival || a - b);
   for (let i = 0; i < n; i++) {
     const t = threadList[i]!;
-    level[i] = levelOf.get(t.priority)!;
     ioBound[i] = t.ioBound ? 1 : 0;
     remaining[i] = t.phases[0]!.work;
     demand[i] = t.phases[0]!.busDemand;
-    // The bus monitor knows a thread's first-phase demand when it is created (as in Figure 7).
-    estimate[i] = t.phases[0]!.busDemand;
+    estimate[i] = dispatcher.variant === 'projected' ? t.phases[0]!.busDemand : firstEstimate;
     let alone = 0;
-    for (const p of t.phases) alone += p.work / model.speed(p.busDemand, 0, 0);
+    for (const p of t.phases) alone += p.work / law.aloneSpeed(p.busDemand);
     aloneTime[i] = alone;
   }
 
@@ -125,6 +153,9 @@ export function runSimulation(
   const speed = new Float64Array(P);
   const doneAt = new Float64Array(P);
   const estAtDispatch = new Float64Array(P);
+  const coDemand = new Float64Array(P);
+  const coSpeed = new Float64Array(P);
+  const coCpu = new Int32Array(P);
   let nRunning = 0;
   let nextArrival = 0;
   let finishedCount = 0;
@@ -133,13 +164,20 @@ export function runSimulation(
   let events = 0;
   let workDone = 0;
   let busIntegral = 0;
+  let offeredIntegral = 0;
   let busMax = 0;
   let overThr = 0;
   let over100 = 0;
   let idleCpuTime = 0;
   let load = ioShare;
+  let offered = ioShare;
   let rate = 0;
   let dirty = true;
+  const monitor = new BusMonitor(ap.monitorPeriod, noise, machine.seed, ioShare);
+
+  // Only the document's AutoPilot (and a trace) reads the monitor; the others skip its bookkeeping.
+  const watchBus = dispatcher.variant === 'document' || trace !== undefined;
+  const state = new RunState(ready, estimate, ioBound, invB, ioShare, running, estAtDispatch, monitor);
 
   const record = options.recordSeries ?? false;
   let segT: Float64Array = new Float64Array(record ? 1024 : 0);
@@ -147,16 +185,8 @@ export function runSimulation(
   let segCount = 0;
 
   const enqueue = (th: number): void => {
-    const l = level[th]!;
-    queues[l]![qlen[l]!++] = th;
+    ready.push(th);
     readySince[th] = t;
-  };
-  const removeAt = (l: number, k: number): number => {
-    const q = queues[l]!;
-    const th = q[k]!;
-    q.copyWithin(k, k + 1, qlen[l]!);
-    qlen[l]!--;
-    return th;
   };
   const admit = (): void => {
     while (nextArrival < n && threadList[order[nextArrival]!]!.arrival <= t + EPS) enqueue(order[nextArrival++]!);
@@ -168,92 +198,21 @@ export function runSimulation(
     nRunning++;
     const waited = t - readySince[th]!;
     if (waited > maxWait[th]!) maxWait[th] = waited;
-    passOvers[th] = 0;
+    ready.passOvers[th] = 0;
     dirty = true;
-  };
-  const passOver = (l: number, upTo: number): void => {
-    const q = queues[l]!;
-    for (let k = 0; k < upTo; k++) {
-      const th = q[k]!;
-      const p = ++passOvers[th]!;
-      if (p > maxPass[th]!) maxPass[th] = p;
-    }
-  };
-  const firstLevel = (): number => {
-    for (let l = 0; l < L; l++) if (qlen[l]! > 0) return l;
-    return -1;
-  };
-
-  /** Standard dispatcher (Figure 8): highest priority first, FIFO within a priority. */
-  const dispatchStandard = (c: number): boolean => {
-    const l = firstLevel();
-    if (l < 0) return false;
-    start(c, removeAt(l, 0));
-    return true;
-  };
-
-  const takeReserved = (c: number, committed: number): boolean => {
-    // A thread passed over `starvationBound` times goes next; nothing else is dispatched ahead of it,
-    // so running threads drain at their slice ends until it fits under the bus capacity.
-    const th = reserved[0]!;
-    if (nRunning > 0 && committed + estimate[th]! * invB > 1 + EPS) return false;
-    const l = level[th]!;
-    const q = queues[l]!;
-    let k = 0;
-    while (q[k] !== th) k++;
-    removeAt(l, k);
-    reserved.shift();
-    reservedFlag[th] = 0;
-    start(c, th);
-    return true;
-  };
-  const reserve = (th: number): void => {
-    if (reservedFlag[th] === 0) { reservedFlag[th] = 1; reserved.push(th); }
-  };
-
-  /** AutoPilot (Figures 9A/9B) with the document's tunables and a starvation bound. */
-  const dispatchAutoPilot = (c: number): boolean => {
-    let committed = ioShare;
-    for (let k = 0; k < P; k++) if (running[k]! >= 0) committed += estAtDispatch[k]! * invB;
-    if (reserved.length > 0) return takeReserved(c, committed);
-    const top = firstLevel();
-    if (top < 0) return false;
-    const lastLevel = ap.searchAllPriorities ? L - 1 : top;
-    const bound = ap.starvationBound;
-    for (let l = top; l <= lastLevel; l++) {
-      const q = queues[l]!;
-      const len = qlen[l]!;
-      for (let k = 0; k < len; k++) {
-        const th = q[k]!;
-        const limit = ioBound[th] ? ap.threshold : ap.threshold - ap.ioReserve;
-        if (committed + estimate[th]! * invB <= limit + EPS) {
-          for (let above = top; above < l; above++) passOver(above, qlen[above]!);
-          passOver(l, k);
-          start(c, removeAt(l, k));
-          return true;
-        }
-        // Passing this thread over once more would break the bound: it goes next instead.
-        if (passOvers[th]! >= bound) { reserve(th); return takeReserved(c, committed); }
-      }
-    }
-    if (ap.idleWhenNoFit && nRunning > 0) return false;
-    // Nothing fits: run the candidate that adds least to the bus (ties: first in line), unless a
-    // thread ahead of it has reached the starvation bound.
-    const q = queues[top]!;
-    let best = 0;
-    for (let k = 1; k < qlen[top]!; k++) if (estimate[q[k]!]! < estimate[q[best]!]!) best = k;
-    for (let k = 0; k < best; k++) if (passOvers[q[k]!]! >= bound) { best = k; break; }
-    passOver(top, best);
-    start(c, removeAt(top, best));
-    return true;
   };
 
   const dispatchIdle = (): void => {
     for (let c = 0; c < P; c++) {
       if (running[c]! >= 0) continue;
       decisions++;
-      const started = kind === 'standard' ? dispatchStandard(c) : dispatchAutoPilot(c);
-      if (!started) break; // every other idle CPU would decide the same
+      let standardChoice = -1;
+      if (trace) { const l = ready.firstLevel(); standardChoice = l < 0 ? -1 : ready.queues[l]![0]!; }
+      state.nRunning = nRunning;
+      const th = dispatcher.choose(state);
+      if (trace) trace.push({ t, cpu: c, thread: th, standardChoice, monitorReading: monitor.reading() });
+      if (th < 0) break; // every other idle CPU would decide the same
+      start(c, th);
     }
   };
 
@@ -261,17 +220,21 @@ export function runSimulation(
   dispatchIdle();
   while (decisions < maxDecisions) {
     if (dirty) {
+      let m = 0;
       let total = 0;
-      for (let c = 0; c < P; c++) if (running[c]! >= 0) total += demand[running[c]!]!;
-      load = model.commitment(total);
-      rate = 0;
       for (let c = 0; c < P; c++) {
         const th = running[c]!;
         if (th < 0) continue;
-        const d = demand[th]!;
-        const s = model.speed(d, total - d, nRunning - 1);
-        speed[c] = s;
-        rate += s;
+        coDemand[m] = demand[th]!;
+        total += demand[th]!;
+        coCpu[m++] = c;
+      }
+      load = law.evaluate(coDemand, m, coSpeed);
+      offered = total * invB + ioShare;
+      rate = 0;
+      for (let k = 0; k < m; k++) {
+        speed[coCpu[k]!] = coSpeed[k]!;
+        rate += coSpeed[k]!;
       }
       dirty = false;
     }
@@ -295,11 +258,13 @@ export function runSimulation(
     if (dt > 0) {
       events++;
       busIntegral += load * dt;
+      offeredIntegral += offered * dt;
       if (load > busMax) busMax = load;
       if (load > ap.threshold + 1e-9) overThr += dt;
-      if (load > 1 + 1e-9) over100 += dt;
+      if (offered > 1 + 1e-9) over100 += dt;
       idleCpuTime += (P - nRunning) * dt;
       workDone += rate * dt;
+      if (watchBus) monitor.advance(t, tn, load);
       if (record) {
         if (segCount === segT.length) {
           const grow = (a: Float64Array): Float64Array => { const b = new Float64Array(a.length * 2); b.set(a); return b; };
@@ -316,6 +281,7 @@ export function runSimulation(
       const th = running[c]!;
       if (th < 0) continue;
       remaining[th] = doneAt[c]! <= tn ? 0 : Math.max(0, remaining[th]! - speed[c]! * dt);
+      runTime[th]! += dt;
     }
     t = tn;
     if (stopping) break;
@@ -340,7 +306,9 @@ export function runSimulation(
         }
       }
       if (sliceEnd[c]! <= t) {
-        // The bus monitor's measurement of the slice moves the estimate by the adjustment rate.
+        // The monitor counts the thread's bus transactions over the slice against the work it did
+        // (retired instructions): that is its demand when alone, whatever the contention was. The
+        // estimate moves towards it by the adjustment rate.
         const measured = noise > 0 ? Math.max(0, demand[th]! * (1 + noise * rng.gaussian())) : demand[th]!;
         estimate[th] = estimate[th]! + ap.adjustRate * (measured - estimate[th]!);
         running[c] = -1;
@@ -360,13 +328,17 @@ export function runSimulation(
       name: th.name,
       finished,
       slowdown: finished ? (finishAt[i]! - th.arrival) / aloneTime[i]! : null,
-      maxPassOvers: maxPass[i]!,
+      runningSlowdown: finished ? runTime[i]! / aloneTime[i]! : null,
+      maxPassOvers: ready.maxPassOvers[i]!,
       maxReadyWait: maxWait[i]!,
+      estimate: estimate[i]!,
     };
   });
   const slowdowns = threads.flatMap((r) => (r.slowdown === null ? [] : [r.slowdown]));
   return {
     dispatcher: kind,
+    variant: dispatcher.variant,
+    bus: law.id,
     elapsed,
     makespan: finishedCount === n ? elapsed : null,
     workCompleted: workDone,
@@ -374,8 +346,10 @@ export function runSimulation(
     threadsFinished: finishedCount,
     slowdownMean: slowdowns.length ? slowdowns.reduce((a, b) => a + b, 0) / slowdowns.length : null,
     slowdownWorst: slowdowns.length ? Math.max(...slowdowns) : null,
+    runningSlowdownMean: slowdowns.length ? threads.reduce((a, r) => a + (r.runningSlowdown ?? 0), 0) / slowdowns.length : null,
     busMean: elapsed > 0 ? busIntegral / elapsed : load,
     busMax,
+    offeredMean: elapsed > 0 ? offeredIntegral / elapsed : offered,
     overThresholdFraction: elapsed > 0 ? overThr / elapsed : 0,
     overCommittedFraction: elapsed > 0 ? over100 / elapsed : 0,
     cpuIdleFraction: elapsed > 0 ? idleCpuTime / (elapsed * P) : 0,
@@ -386,6 +360,26 @@ export function runSimulation(
     threads,
     series: record ? downsample(segT.subarray(0, segCount), segLoad.subarray(0, segCount), elapsed, options.maxPoints ?? 500) : null,
   };
+}
+
+/** What the dispatcher reads, as one object of fixed shape (the dispatch loop's hot path). */
+class RunState implements DispatchState {
+  nRunning = 0;
+  constructor(
+    readonly ready: ReadyQueues, readonly estimate: Float64Array, readonly ioBound: Uint8Array, readonly invBandwidth: number,
+    private readonly ioShare: number, private readonly running: Int32Array, private readonly estAtDispatch: Float64Array, private readonly monitor: BusMonitor,
+  ) {}
+
+  committedEstimate(): number {
+    let committed = this.ioShare;
+    const running = this.running;
+    for (let k = 0; k < running.length; k++) if (running[k]! >= 0) committed += this.estAtDispatch[k]! * this.invBandwidth;
+    return committed;
+  }
+
+  monitorReading(): number {
+    return this.monitor.reading();
+  }
 }
 
 /** Time-weighted mean and max of a piecewise-constant series in at most `maxPoints` equal buckets. */

@@ -28,6 +28,8 @@ export function evaluatePoint(scenario: Scenario, assignment: readonly (readonly
   const r = simulateScenario(scenario, { recordSeries: false });
   const row: SweepRow = {};
   for (const [path, value] of assignment) row[path] = value;
+  row.bus = r.bus;
+  row.autopilotVariant = r.autopilot.variant;
   row.standardThroughput = r.standard.throughput;
   row.autopilotThroughput = r.autopilot.throughput;
   row.autopilotVsStandard = r.comparison.autopilotVsStandard;

@@ -31,6 +31,7 @@ export const SmpSectionSchema = Type.Object({
     busDemand: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Share of time each CPU uses the bus (Table 2: 0.1).' }),
     ioLoad: Type.Number({ minimum: 0, maximum: 0.99, description: 'Background I/O load on the bus for Figures 10C/10D (0.03 = 3%).' }),
     maxCpus: Type.Integer({ minimum: 1, maximum: 256 }),
+    bus: Type.Optional(Type.Union([Type.Literal('document'), Type.Literal('queueing')], { description: 'Law the What-if view leads with; both are always drawn (default document).' })),
     hierarchy: Type.Object({
       l1HitFraction: Type.Number({ minimum: 0, maximum: 1 }),
       l1Cycles: Type.Number({ minimum: 0 }),
@@ -49,6 +50,10 @@ export const SmpSectionSchema = Type.Object({
     rows: Type.Optional(Type.Array(Type.Record(Type.String(), Cell), { maxItems: 100_000 })),
     ranAt: Type.Optional(Stamp),
   }, { additionalProperties: false }), { maxItems: 200 }),
+  gainSuite: Type.Optional(Type.Object({
+    count: Type.Integer({ minimum: 1, maximum: 100_000, description: 'Random workloads the report\'s AutoPilot-gain table runs (default 100; the README\'s table is 1,000).' }),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
+  }, { additionalProperties: false })),
   uslSeries: Type.Array(Type.Object({
     id: Id,
     name: Title,

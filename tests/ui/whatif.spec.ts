@@ -34,6 +34,17 @@ test('What-if: the bus model, a scenario under both dispatchers, a sweep and a U
   await expect(view.getByTestId('chart-slowdown').locator('.barlayer .trace')).toHaveCount(2);
   await view.getByTestId('whatif-scenario').screenshot({ path: path.join(screenshotDir, 'whatif-scenario.png') });
   await view.getByTestId('whatif-analytic').screenshot({ path: path.join(screenshotDir, 'whatif-analytic.png') });
+  // Every result says which bus law produced it; the analytic charts put both laws together with the reason they differ.
+  await expect(view.getByTestId('simulation-bus-law')).toContainText('document law');
+  await expect(view.getByTestId('analytic-why')).toContainText('a queueing bus serves one transaction at a time');
+  await view.getByTestId('scenario-bus').selectOption('queueing');
+  await expect(view.getByTestId('scenario-bus-label')).toContainText('queueing law');
+  await view.getByTestId('queueing-arbitration-cycles').fill('3');
+  await view.getByTestId('scenario-run').click();
+  await expect(view.getByTestId('simulation-bus-law')).toContainText('queueing law');
+  await expect(view.getByTestId('chart-bus')).toContainText('queueing law');
+  await expect(view.getByTestId('sweep-bus-law')).toContainText('queueing law');
+  await view.getByTestId('whatif-scenario').screenshot({ path: path.join(screenshotDir, 'whatif-scenario-queueing.png') });
 
 
   // A two-parameter sweep, drawn as a heatmap.

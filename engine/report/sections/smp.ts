@@ -1,4 +1,4 @@
-import { analyticTable, simulateScenario, type AnalyticRow, type RunMetrics, type ScenarioResult } from '../../smp/index.js';
+import { analyticTable, autopilotGain, busLawLabels, gainTableRows, lawTable, simulateScenario, whyLawsDiffer, type AnalyticRow, type BusLawId, type RunMetrics, type ScenarioResult } from '../../smp/index.js';
 import { fitUsl, UslInputError, type UslFit } from '../../analysis/index.js';
 import type { SmpSection } from '../../workspace/index.js';
 import { emptySection, type Cell, type ChartSeries, type ChartSpec, type ReportSection, type ReportTable } from '../model.js';
@@ -10,6 +10,9 @@ type SavedSweep = SmpSection['sweeps'][number];
 type SavedSeries = SmpSection['uslSeries'][number];
 
 const ANALYTIC = 'smp.analytic';
+const GAIN = 'smp.gain';
+/** Random workloads the report's gain table runs unless the workspace sets smp.gainSuite.count. */
+export const REPORT_GAIN_SUITE = 100;
 const scenarioName = (id: string): string => `smp.scenario.${id}`;
 const sweepName = (id: string): string => `smp.sweep.${id}`;
 const uslName = (id: string): string => `smp.usl.${id}`;
@@ -25,6 +28,7 @@ export const smpSection: SectionBuilder = {
     for (const s of smp.scenarios) items.push({ name: scenarioName(s.id), title: `Scenario: ${s.scenario.name ?? s.id}` });
     for (const s of smp.sweeps) items.push({ name: sweepName(s.id), title: `Sweep: ${s.name}` });
     for (const s of smp.uslSeries) items.push({ name: uslName(s.id), title: `USL fit: ${s.name}` });
+    if (smp.scenarios.length > 0 || smp.gainSuite) items.push({ name: GAIN, title: 'AutoPilot\'s gain under each bus law' });
     return items;
   },
   async build(ctx) {
@@ -50,6 +54,10 @@ export const smpSection: SectionBuilder = {
       if (!ctx.wants(uslName(series.id))) continue;
       section.children.push(uslSection(series));
       await ctx.step(`USL ${series.id}`);
+    }
+    if ((smp.scenarios.length > 0 || smp.gainSuite) && ctx.wants(GAIN)) {
+      section.children.push(await gainSection(smp));
+      await ctx.step('AutoPilot gain');
     }
     return section.children.length > 0 ? section : null;
   },
@@ -99,8 +107,10 @@ export function analyticSection(a: Analytic): ReportSection {
   );
   section.tables.push(table('smp.analytic.no-io', 'CPI, efficiency and speedup without I/O (the document\'s Table 2)', analyticColumns, analyticRows(noIo),
     'analyticTable() with ioLoad 0; CPI = L1 + L2 + main memory, in CPU cycles per memory reference.'));
+  const queueing = lawTable({ ...base, ioLoad: 0, bus: { law: 'queueing', queueing: { serviceCycles: a.hierarchy.memoryBusCycles / a.hierarchy.busClockRatio, arbitrationCycles: 0, retryCycles: 0, arbitration: 'fcfs', idleLatencyCycles: null } } });
+  section.paragraphs.push(`The document law (${busLawLabels.document}) is set beside the queueing law (${busLawLabels.queueing}; its figures are the MVA columns). ${whyLawsDiffer}`);
   const curves = (pick: (r: AnalyticRow) => number): ChartSeries[] => {
-    const series: ChartSeries[] = [{ name: 'no I/O', x: cpus, y: noIo.map(pick) }];
+    const series: ChartSeries[] = [{ name: 'document law, no I/O', x: cpus, y: noIo.map(pick) }];
     if (a.ioLoad > 0) {
       series.push({ name: `${pct(a.ioLoad)} I/O (bus master)`, x: cpus, y: busMaster.map(pick) });
       series.push({ name: `${pct(a.ioLoad)} I/O (per CPU)`, x: cpus, y: perCpu.map(pick) });
@@ -126,8 +136,10 @@ export function analyticSection(a: Analytic): ReportSection {
     'analyticTable() with the workspace\'s ioLoad under both I/O readings (ioModel bus-master and per-cpu).'));
   }
   section.charts.push(
-    { id: 'smp.analytic.efficiency', title: 'Efficiency as CPUs are added (Figure 10A/10C)', kind: 'line', xLabel: 'CPUs', yLabel: 'efficiency (%)', series: curves((r) => r.efficiency * 100) },
-    { id: 'smp.analytic.speedup', title: 'Speedup as CPUs are added (Figure 10B/10D)', kind: 'line', xLabel: 'CPUs', yLabel: 'speedup (×)', series: curves((r) => r.speedup) },
+    { id: 'smp.analytic.efficiency', title: 'Efficiency as CPUs are added (Figure 10A/10C)', kind: 'line', xLabel: 'CPUs', yLabel: 'efficiency (%)',
+      series: [...curves((r) => r.efficiency * 100), { name: 'queueing law, no I/O', x: cpus, y: queueing.map((r) => r.efficiency * 100), dash: true }] },
+    { id: 'smp.analytic.speedup', title: 'Speedup as CPUs are added (Figure 10B/10D)', kind: 'line', xLabel: 'CPUs', yLabel: 'speedup (×)',
+      series: [...curves((r) => r.speedup), { name: 'queueing law, no I/O', x: cpus, y: queueing.map((r) => r.speedup), dash: true }] },
   );
   return section;
 }
@@ -167,6 +179,8 @@ export function scenarioSection(saved: SavedScenario): ReportSection {
   const ap = r.autopilotSettings;
   section.parameters.push(
     { name: 'Scenario id', value: saved.id },
+    { name: 'Bus law', value: r.busLabel },
+    { name: 'AutoPilot', value: r.autopilot.variant === 'projected' ? 'projected commitment (Headroom\'s own variant)' : 'as the document describes it' },
     { name: 'Seed', value: r.machine.seed },
     { name: 'CPUs', value: r.machine.cpus },
     { name: 'Threads', value: r.threadCount },
@@ -182,6 +196,9 @@ export function scenarioSection(saved: SavedScenario): ReportSection {
     `AutoPilot completes the job set with ${(ratio * 100).toFixed(1)}% of the standard dispatcher's throughput (${ratio >= 1 ? 'a gain' : 'a loss'} of ${Math.abs((ratio - 1) * 100).toFixed(1)}%)` +
     (r.comparison.autopilotVsOracle !== null ? `, and ${(r.comparison.autopilotVsOracle * 100).toFixed(1)}% of the best possible schedule (the oracle).` : '.'),
   );
+  const otherLaw: BusLawId = r.bus === 'document' ? 'queueing' : 'document';
+  const other = simulateScenario({ ...s, bus: otherLaw }, { recordSeries: false });
+  section.paragraphs.push(`Under the ${otherLaw} law instead, AutoPilot / standard is ${other.comparison.autopilotVsStandard.toFixed(3)} (throughput ${other.standard.throughput.toFixed(3)} standard, ${other.autopilot.throughput.toFixed(3)} AutoPilot). ${whyLawsDiffer}`);
   if (saved.lastRun) {
     const same = Math.abs(saved.lastRun.autopilotVsStandard - ratio) <= 1e-9 * Math.max(1, Math.abs(ratio));
     section.paragraphs.push(same
@@ -221,6 +238,28 @@ export function scenarioSection(saved: SavedScenario): ReportSection {
   return section;
 }
 
+async function gainSection(smp: NonNullable<BuildContext['workspace']['smp']>): Promise<ReportSection> {
+  const section = emptySection(GAIN, 'AutoPilot\'s gain under each bus law');
+  const count = smp.gainSuite?.count ?? REPORT_GAIN_SUITE;
+  const seed = smp.gainSuite?.seed ?? 1;
+  const report = await autopilotGain({ count, seed, laws: ['document', 'queueing'], scenarios: smp.scenarios.map((x) => ({ name: x.scenario.name ?? x.id, scenario: x.scenario })) });
+  section.parameters.push({ name: 'Random workloads', value: count }, { name: 'Suite seed', value: seed });
+  section.paragraphs.push(
+    `AutoPilot against the standard dispatcher under the document law and the queueing law, on this workspace's scenarios and on ${count} seeded random workloads (2-8 CPUs, mixed demands, thresholds 0.6-1.0; \`headroom smp gain --count N\` runs any size). ` +
+    'Ratios are AutoPilot over standard; "better" and "worse" are the shares of workloads beyond ±0.1%; the oracle columns cover the workloads small enough for the exhaustive co-schedule search. ' + whyLawsDiffer,
+  );
+  const rows = gainTableRows(report);
+  section.tables.push(table(`${GAIN}.table`, 'AutoPilot / standard under each law', [
+    col('scope', 'Workloads'), col('bus', 'Bus law'), col('autopilot', 'AutoPilot'), col('workloads', 'Count'),
+    col('ap_vs_std_p10_ratio', 'p10', { digits: 3 }), col('ap_vs_std_median_ratio', 'Median', { digits: 3 }), col('ap_vs_std_p90_ratio', 'p90', { digits: 3 }),
+    col('better_fraction', 'Better', { digits: 0, scale: 100, unit: '%' }), col('worse_fraction', 'Worse', { digits: 0, scale: 100, unit: '%' }),
+    col('worst_slowdown_ratio_median', 'Worst slowdown AP/std, median', { digits: 3 }), col('worst_slowdown_ratio_p90', 'Worst slowdown AP/std, p90', { digits: 3 }),
+    col('oracle_fits', 'Oracle fits'), col('ap_vs_oracle_median_fraction', 'AP / oracle, median', { digits: 1, scale: 100, unit: '%' }), col('std_vs_oracle_median_fraction', 'Std / oracle, median', { digits: 1, scale: 100, unit: '%' }),
+  ], rows.map((r) => [r.scope, r.bus, r.autopilot, r.workloads, r.apVsStdP10, r.apVsStdMedian, r.apVsStdP90, r.better, r.worse, r.worstSlowdownRatioMedian, r.worstSlowdownRatioP90, r.oracleFits, r.apVsOracleMedian, r.stdVsOracleMedian].map((v): Cell => v ?? null)),
+  'autopilotGain(): every workload under both laws and both AutoPilot variants; seeded, so the table is the same on every run.'));
+  return section;
+}
+
 /** Units of the sweep row fields evaluatePoint() writes; unknown fields keep their snake_case name. */
 const sweepUnits: Record<string, { suffix: string; label: string; digits?: number; scale?: number; unit?: string }> = {
   standardThroughput: { suffix: 'cpu_equivalents', label: 'Standard throughput', digits: 3 },
@@ -237,6 +276,8 @@ const sweepUnits: Record<string, { suffix: string; label: string; digits?: numbe
   standardIdle: { suffix: 'fraction', label: 'Standard CPU idle', digits: 1, scale: 100, unit: '%' },
   autopilotIdle: { suffix: 'fraction', label: 'AutoPilot CPU idle', digits: 1, scale: 100, unit: '%' },
   autopilotMaxPassOvers: { suffix: '', label: 'AutoPilot most pass-overs' },
+  bus: { suffix: '', label: 'Bus law' },
+  autopilotVariant: { suffix: '', label: 'AutoPilot variant' },
   decisions: { suffix: '', label: 'Decisions' },
 };
 

@@ -4,6 +4,7 @@ import type { AnalyticResult } from '../../../../engine/host/contract.js';
 import type { SmpSection } from '../../../../engine/workspace/schema.js';
 import { Chart } from '../../components/Chart.js';
 import type { EngineConnection } from '../../engine/connection.js';
+import { busLawLabels, whyLawsDiffer } from '../../../../engine/smp/bus/law.js';
 import { NumberField } from './NumberField.js';
 import { fmt, pct, TABLE1 } from './model.js';
 
@@ -30,20 +31,20 @@ export function AnalyticSection({ analytic, onChange, connection }: { analytic: 
     const x = result.withoutIo.map((r) => r.cpus);
     const ioLabel = `with ${pct(result.ioLoad, 0)} I/O`;
     const cpi: Data[] = [
-      { x, y: result.withoutIo.map((r) => r.cpi), name: 'contention model (Table 2)', mode: 'lines+markers', type: 'scatter' },
-      { x, y: result.withIo.map((r) => r.cpi), name: `contention model, ${ioLabel}`, mode: 'lines+markers', type: 'scatter', line: { dash: 'dot' } },
-      { x, y: result.withoutIo.map((r) => r.mvaCpi), name: 'exact MVA (machine-repairman)', mode: 'lines+markers', type: 'scatter' },
+      { x, y: result.withoutIo.map((r) => r.cpi), name: 'document law (Table 2)', mode: 'lines+markers', type: 'scatter' },
+      { x, y: result.withIo.map((r) => r.cpi), name: `document law, ${ioLabel}`, mode: 'lines+markers', type: 'scatter', line: { dash: 'dot' } },
+      { x, y: result.withoutIo.map((r) => r.mvaCpi), name: 'queueing law (exact MVA)', mode: 'lines+markers', type: 'scatter' },
     ];
     const efficiency: Data[] = [
-      { x, y: result.withoutIo.map((r) => r.efficiency * 100), name: 'no I/O (Fig. 10A)', type: 'scatter', mode: 'lines+markers' },
-      { x, y: result.withIo.map((r) => r.efficiency * 100), name: `${ioLabel} (Fig. 10C)`, type: 'scatter', mode: 'lines+markers', line: { dash: 'dot' } },
-      { x, y: result.withoutIo.map((r) => r.mvaEfficiency * 100), name: 'MVA, no I/O', type: 'scatter', mode: 'lines' },
+      { x, y: result.withoutIo.map((r) => r.efficiency * 100), name: 'document law, no I/O (Fig. 10A)', type: 'scatter', mode: 'lines+markers' },
+      { x, y: result.withIo.map((r) => r.efficiency * 100), name: `document law, ${ioLabel} (Fig. 10C)`, type: 'scatter', mode: 'lines+markers', line: { dash: 'dot' } },
+      { x, y: result.withoutIo.map((r) => r.mvaEfficiency * 100), name: 'queueing law, no I/O', type: 'scatter', mode: 'lines' },
     ];
     const speedup: Data[] = [
       { x, y: x, name: 'linear', type: 'scatter', mode: 'lines', line: { dash: 'dash', color: '#666' } },
-      { x, y: result.withoutIo.map((r) => r.speedup), name: 'no I/O (Fig. 10B)', type: 'scatter', mode: 'lines+markers' },
-      { x, y: result.withIo.map((r) => r.speedup), name: `${ioLabel} (Fig. 10D)`, type: 'scatter', mode: 'lines+markers', line: { dash: 'dot' } },
-      { x, y: result.withoutIo.map((r) => r.mvaSpeedup), name: 'MVA, no I/O', type: 'scatter', mode: 'lines' },
+      { x, y: result.withoutIo.map((r) => r.speedup), name: 'document law, no I/O (Fig. 10B)', type: 'scatter', mode: 'lines+markers' },
+      { x, y: result.withIo.map((r) => r.speedup), name: `document law, ${ioLabel} (Fig. 10D)`, type: 'scatter', mode: 'lines+markers', line: { dash: 'dot' } },
+      { x, y: result.withoutIo.map((r) => r.mvaSpeedup), name: 'queueing law, no I/O', type: 'scatter', mode: 'lines' },
     ];
     return { cpi, efficiency, speedup };
   }, [result]);
@@ -52,7 +53,8 @@ export function AnalyticSection({ analytic, onChange, connection }: { analytic: 
   return (
     <section className="panel" data-testid="whatif-analytic">
       <h2>Bus contention model</h2>
-      <p className="muted">Memory-hierarchy CPI (Table 1) and how main-memory cost grows as CPUs share the bus (Table 2), with an exact queueing model beside it. Background I/O takes bus bandwidth from every CPU.</p>
+      <p className="muted">Memory-hierarchy CPI (Table 1) and how main-memory cost grows as CPUs share the bus, under two laws drawn together: the {busLawLabels.document}; and the {busLawLabels.queueing}. Background I/O takes bus bandwidth from every CPU.</p>
+      <p className="muted" data-testid="analytic-why"><b>Why they differ:</b> {whyLawsDiffer}</p>
       <div className="field-row">
         <NumberField label="Bus demand per CPU" percent value={analytic.busDemand} min={0.001} max={1} onChange={(v) => v !== undefined && onChange({ ...analytic, busDemand: v })} testId="analytic-bus-demand" />
         <NumberField label="Background I/O load" percent value={analytic.ioLoad} min={0} max={0.99} onChange={(v) => v !== undefined && onChange({ ...analytic, ioLoad: v })} testId="analytic-io-load" />
@@ -80,7 +82,7 @@ export function AnalyticSection({ analytic, onChange, connection }: { analytic: 
           <details>
             <summary>Table ({result.withoutIo.length} rows)</summary>
             <table className="grid numeric" data-testid="analytic-table">
-              <thead><tr><th>CPUs</th><th>conflict</th><th>main-memory CPI</th><th>CPI</th><th>efficiency</th><th>speedup</th><th>CPI with I/O</th><th>MVA CPI</th><th>MVA bus util.</th></tr></thead>
+              <thead><tr><th>CPUs</th><th>conflict</th><th>main-memory CPI</th><th>CPI</th><th>efficiency</th><th>speedup</th><th>CPI with I/O</th><th>queueing-law CPI (MVA)</th><th>queueing-law bus util.</th></tr></thead>
               <tbody>
                 {result.withoutIo.map((r, i) => (
                   <tr key={r.cpus}>

@@ -1,4 +1,5 @@
 import type { Scenario, ThreadSpec } from '../../../../engine/smp/scenario-schema.js';
+import { busLawLabels } from '../../../../engine/smp/bus/law.js';
 import { NumberField } from './NumberField.js';
 
 /** The scenario form: machine, threads, and AutoPilot's tunables (every one the document names). */
@@ -6,6 +7,13 @@ export function ScenarioEditor({ scenario, onChange }: { scenario: Scenario; onC
   const ap = scenario.autopilot ?? {};
   const setAp = (patch: Partial<NonNullable<Scenario['autopilot']>>): void => onChange({ ...scenario, autopilot: { ...ap, ...patch } });
   const threads = scenario.threads ?? [];
+  const law = scenario.bus ?? 'document';
+  const q = scenario.queueing ?? {};
+  const setQ = (patch: Partial<NonNullable<Scenario['queueing']>>): void => {
+    const next = { ...q, ...patch };
+    for (const k of Object.keys(next) as (keyof typeof next)[]) if (next[k] === undefined) delete next[k];
+    set('queueing', Object.keys(next).length > 0 ? next : undefined);
+  };
   const setThread = (i: number, patch: Partial<ThreadSpec>): void =>
     onChange({ ...scenario, threads: threads.map((t, k) => (k === i ? { ...t, ...patch } : t)) });
   const set = <K extends keyof Scenario>(key: K, value: Scenario[K] | undefined): void => {
@@ -27,6 +35,31 @@ export function ScenarioEditor({ scenario, onChange }: { scenario: Scenario; onC
         <NumberField label="Seed" integer value={scenario.seed} min={0} max={4294967295} optional onChange={(v) => set('seed', v)} />
         <NumberField label="Monitor noise" percent value={scenario.monitorNoise} min={0} max={1} optional onChange={(v) => set('monitorNoise', v)} hint="Relative error of the bus monitor's per-slice reading." />
       </div>
+      <h3>Bus law</h3>
+      <div className="field-row">
+        <label className="field compact">
+          <span>Law</span>
+          <select value={law} onChange={(e) => set('bus', e.target.value === 'document' ? undefined : e.target.value as NonNullable<Scenario['bus']>)} data-testid="scenario-bus">
+            <option value="document">document (Table 2, empirical)</option>
+            <option value="queueing">queueing (FCFS bus, exact MVA)</option>
+            <option value="measured" disabled={!scenario.measuredBus}>measured{scenario.measuredBus ? '' : ' (run headroom smp probe first)'}</option>
+          </select>
+        </label>
+        {law !== 'document' && (
+          <>
+            <NumberField label="Arbitration cycles" value={q.arbitrationCycles} min={0} optional onChange={(v) => setQ({ arbitrationCycles: v })} testId="queueing-arbitration-cycles" hint="Added to every transaction while two or more masters share the bus." />
+            <NumberField label="Retry cycles" value={q.retryCycles} min={0} optional onChange={(v) => setQ({ retryCycles: v })} hint="Wasted by a transaction that finds the bus busy (solved approximately)." />
+            <label className="field compact">
+              <span>Arbitration</span>
+              <select value={q.arbitration ?? 'fcfs'} onChange={(e) => setQ({ arbitration: e.target.value === 'fcfs' ? undefined : 'round-robin' })}>
+                <option value="fcfs">FCFS</option>
+                <option value="round-robin">round-robin</option>
+              </select>
+            </label>
+          </>
+        )}
+      </div>
+      <p className="muted" data-testid="scenario-bus-label">{busLawLabels[law]}</p>
       <h3>Threads</h3>
       {scenario.generate && <p className="muted">This scenario also generates {scenario.generate.count} threads (bus demand {scenario.generate.busDemand.join('–')}); edit its file to change that.</p>}
       <table className="grid edit-grid" data-testid="thread-table">
@@ -52,6 +85,15 @@ export function ScenarioEditor({ scenario, onChange }: { scenario: Scenario; onC
         <NumberField label="Load adjustment rate" percent value={ap.adjustRate} min={0} max={1} optional onChange={(v) => setAp({ adjustRate: v })} hint="How fast a thread's measured bus load moves its estimate." />
         <NumberField label="Reserved for I/O" percent value={ap.ioReserve} min={0} max={1} optional onChange={(v) => setAp({ ioReserve: v })} hint="Bandwidth held back for I/O-bound threads." />
         <NumberField label="Starvation bound" integer value={ap.starvationBound} min={0} max={1_000_000} optional onChange={(v) => setAp({ starvationBound: v })} hint="Times a ready thread may be passed over before it goes first." />
+        <NumberField label="Monitor period" value={ap.monitorPeriod} min={0.001} optional onChange={(v) => setAp({ monitorPeriod: v })} hint="The bus monitor's sample period; AutoPilot reads the last complete period." />
+        <NumberField label="First estimate" percent value={ap.initialEstimate} min={0} max={1} optional onChange={(v) => setAp({ initialEstimate: v })} hint="A thread's estimated demand before it has been measured (default: the reference demand)." />
+        <label className="field compact">
+          <span>AutoPilot</span>
+          <select value={ap.variant ?? 'document'} onChange={(e) => setAp({ variant: e.target.value === 'document' ? undefined : 'projected' })} data-testid="ap-variant">
+            <option value="document">as the document describes it</option>
+            <option value="projected">projected commitment (Headroom's own)</option>
+          </select>
+        </label>
         <label className="field compact checkbox">
           <span>When nothing fits</span>
           <select value={(ap.idleWhenNoFit ?? true) ? 'idle' : 'best'} onChange={(e) => setAp({ idleWhenNoFit: e.target.value === 'idle' })}>

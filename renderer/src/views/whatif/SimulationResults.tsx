@@ -31,15 +31,18 @@ export function SimulationResults({ result }: { result: ScenarioResult }) {
     ['Threads finished', (r) => `${r.threadsFinished} / ${r.threads.length}`, null],
     ['Slowdown, mean', (r) => fmt(r.slowdownMean), null],
     ['Slowdown, worst', (r) => fmt(r.slowdownWorst), null],
+    ['Slowdown while running (the bus alone)', (r) => fmt(r.runningSlowdownMean), null],
     ['Bus utilisation, mean', (r) => pct(r.busMean), null],
+    ['Offered bus demand, mean', (r) => pct(r.offeredMean), null],
     ['Time over threshold', (r) => pct(r.overThresholdFraction), null],
-    ['Time bus over-committed (>100%)', (r) => pct(r.overCommittedFraction), null],
+    ['Time demand over capacity (>100%)', (r) => pct(r.overCommittedFraction), null],
     ['CPU idle', (r) => pct(r.cpuIdleFraction), null],
     ['Most pass-overs of one thread', (r) => String(r.maxPassOvers), null],
     ['Dispatch decisions', (r) => r.decisions.toLocaleString(), null],
   ];
   return (
     <div className="results" data-testid="simulation-results">
+      <p className="muted" data-testid="simulation-bus-law">Bus law: {result.busLabel} · AutoPilot {autopilot.variant === 'projected' ? 'projected commitment (Headroom\'s own variant)' : 'as the document describes it'}</p>
       <p className="key-figures" data-testid="simulation-summary">
         AutoPilot / standard throughput <b>{fmt(result.comparison.autopilotVsStandard, 4)}×</b>
         {result.comparison.autopilotVsOracle !== null && <> · AutoPilot reaches <b>{pct(result.comparison.autopilotVsOracle)}</b> of the best possible schedule</>}
@@ -54,7 +57,7 @@ export function SimulationResults({ result }: { result: ScenarioResult }) {
         </tbody>
       </table>
       <div className="chart-grid two">
-        <Chart testId="chart-bus" data={busChart} layout={{ title: { text: 'Bus commitment over time' }, xaxis: { title: { text: 'time' } }, yaxis: { title: { text: 'bus commitment (%)' }, rangemode: 'tozero' } }} />
+        <Chart testId="chart-bus" data={busChart} layout={{ title: { text: `Bus ${result.bus === 'document' ? 'commitment' : 'utilisation'} over time (${result.bus} law)` }, xaxis: { title: { text: 'time' } }, yaxis: { title: { text: 'bus commitment (%)' }, rangemode: 'tozero' } }} />
         <Chart testId="chart-slowdown" data={slowdownChart} layout={{ title: { text: 'Slowdown against running alone' }, barmode: 'group', xaxis: { title: { text: 'thread' } }, yaxis: { title: { text: 'slowdown (×)' }, rangemode: 'tozero' } }} />
       </div>
     </div>

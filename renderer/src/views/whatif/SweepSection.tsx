@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import type { Data } from 'plotly.js';
 import type { SweepProgressUpdate } from '../../../../engine/host/contract.js';
 import type { Scenario } from '../../../../engine/smp/scenario-schema.js';
+import { busLawLabels } from '../../../../engine/smp/bus/law.js';
 import type { SmpSection } from '../../../../engine/workspace/schema.js';
 import { Chart } from '../../components/Chart.js';
 import type { EngineConnection } from '../../engine/connection.js';
@@ -53,6 +54,7 @@ export function SweepSection(props: {
     <section className="panel" data-testid="whatif-sweep">
       <h2>Sweep</h2>
       <p className="muted">Vary one or two parameters of this scenario over a grid; every point runs both dispatchers (spread over the engine's worker threads).</p>
+      <p className="muted" data-testid="sweep-bus-law">Bus law: {busLawLabels[props.scenario.bus ?? 'document']}</p>
       {axes.map((axis, i) => (
         <div className="field-row" key={i} style={i === 1 && !useSecond ? { opacity: 0.5 } : undefined}>
           {i === 1 && <label className="field compact checkbox"><span>Second axis</span><input type="checkbox" checked={useSecond} onChange={(e) => setUseSecond(e.target.checked)} data-testid="sweep-second-axis" /></label>}
