@@ -14,6 +14,8 @@ const tools = [
   { command: 'nbdsh', pkg: 'python3-libnbd', why: 'gateway conformance probes (raw NBD calls from Python)' },
   { command: 'pdftotext', pkg: 'poppler-utils', why: 'report tests' },
   { command: 'pdftoppm', pkg: 'poppler-utils', why: 'report tests' },
+  { command: 'mbw', pkg: 'mbw', why: 'bus probe bandwidth cross-check' },
+  { command: 'sysbench', pkg: 'sysbench', why: 'bus probe bandwidth cross-check' },
   { command: 'prometheus', pkg: 'prometheus', why: '/metrics scraped by a real Prometheus' },
   { command: 'promtool', pkg: 'prometheus', why: '/metrics checked with promtool' },
 ];

@@ -1,23 +1,37 @@
 import { parse } from 'csv-parse/sync';
 import { UslInputError, type ThroughputPoint } from './usl.js';
 
+/** A decimal number as people write it in a CSV; `Number()` alone would also take '', ' ', '0x1f' and 'Infinity'. */
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function isNumeric(cell: string): boolean {
+  return NUMBER.test(cell) && Number.isFinite(Number(cell));
+}
+
+interface CsvRecord {
+  record: string[];
+  info: { lines: number };
+}
+
 /**
- * Read "N,throughput" rows; a header row is optional (recognised because its cells are not numbers),
- * and a header may name the columns in any order (n/N/cpus/concurrency and throughput/x/rate/speedup), so `smp table --format csv` output fits directly.
- * Errors name the file and line.
+ * Read "N,throughput" rows. A first row is a header only when none of its cells is numeric, so a
+ * data row with one bad cell is reported, not dropped as a header. A header may name the columns in
+ * any order (n/N/cpus/concurrency and throughput/x/rate/speedup), so `smp table --format csv` output
+ * fits directly. An empty N or throughput cell is an error, never a zero. Errors name the file, the
+ * line in the file (comments and blank lines counted) and the column.
  */
 export function parseThroughputCsv(text: string, file = 'input', columns: { n?: string; throughput?: string } = {}): ThroughputPoint[] {
-  let records: string[][];
+  let records: CsvRecord[];
   try {
-    records = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: true, comment: '#' }) as string[][];
+    records = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: true, comment: '#', info: true }) as unknown as CsvRecord[];
   } catch (err) {
     throw new UslInputError(`${file}: not CSV (${err instanceof Error ? err.message : String(err)})`);
   }
   let nCol = 0;
   let xCol = 1;
   let first = 0;
-  const head = records[0];
-  if (head && head.some((c) => c !== '' && !Number.isFinite(Number(c)))) {
+  const head = records[0]?.record;
+  if (head && !head.some(isNumeric)) {
     const lower = head.map((c) => c.toLowerCase());
     const ni = lower.findIndex((c) => ['n', 'cpus', 'concurrency', 'users', 'threads', 'nodes'].includes(c));
     const xi = lower.findIndex((c) => ['throughput', 'x', 'rate', 'tps', 'ops', 'speedup'].includes(c));
@@ -34,13 +48,16 @@ export function parseThroughputCsv(text: string, file = 'input', columns: { n?: 
   }
   const points: ThroughputPoint[] = [];
   for (let i = first; i < records.length; i++) {
-    const row = records[i]!;
-    const n = Number(row[nCol]);
-    const throughput = Number(row[xCol]);
-    if (row[nCol] === undefined || row[xCol] === undefined || !Number.isFinite(n) || !Number.isFinite(throughput)) {
-      throw new UslInputError(`${file}:${i + 1}: expected two numbers (N, throughput), got "${row.join(',')}"`);
-    }
-    points.push({ n, throughput });
+    const { record: row, info } = records[i]!;
+    const cell = (col: number, what: string): number => {
+      const value = row[col];
+      const at = `${file}:${info.lines}: column ${col + 1} (${what})`;
+      if (value === undefined) throw new UslInputError(`${at} is missing; the row has ${row.length} cell${row.length === 1 ? '' : 's'}: "${row.join(',')}"`);
+      if (value === '') throw new UslInputError(`${at} is empty`);
+      if (!isNumeric(value)) throw new UslInputError(`${at} is "${value}", not a number`);
+      return Number(value);
+    };
+    points.push({ n: cell(nCol, 'N'), throughput: cell(xCol, 'throughput') });
   }
   return points;
 }

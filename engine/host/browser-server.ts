@@ -62,8 +62,17 @@ export async function startBrowserServer(service: EngineService, options: Browse
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
+  // A malformed request is that connection's problem: answer 400 and close it, nothing more.
+  server.on('clientError', (err, socket) => {
+    log.debug({ err: err.message }, 'malformed HTTP request');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  wss.on('error', (err) => log.warn({ err }, 'engine WebSocket server error'));
   server.on('upgrade', (req, socket, head) => {
+    // Reset peers and writes after a close must not surface as an unhandled 'error'.
+    socket.on('error', (err) => log.debug({ err: err.message }, 'engine connection socket error'));
     const url = new URL(req.url ?? '/', 'http://placeholder');
     const origin = req.headers.origin;
     const originOk = origin === undefined || [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`].includes(origin);
@@ -73,6 +82,9 @@ export async function startBrowserServer(service: EngineService, options: Browse
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      // A bad frame (invalid UTF-8, unmasked, reserved opcode, over maxPayload) ends this connection only:
+      // ws closes it with the right status code and reports the reason here.
+      ws.on('error', (err) => log.warn({ err: err.message, remote: req.socket.remoteAddress }, 'closed a workbench connection after a bad frame'));
       service.attach(webSocketServerChannel(ws), 'websocket');
       log.info({ remote: req.socket.remoteAddress }, 'workbench connected');
     });
@@ -82,6 +94,7 @@ export async function startBrowserServer(service: EngineService, options: Browse
     server.once('error', reject);
     server.listen(options.port, host, () => { server.off('error', reject); resolve(); });
   });
+  server.on('error', (err) => log.error({ err }, 'engine HTTP server error'));
   port = (server.address() as AddressInfo).port;
   const shownHost = host === '::1' ? '[::1]' : host;
   return {
@@ -140,5 +153,7 @@ async function serveStatic(root: string, req: http.IncomingMessage, res: http.Se
     'cache-control': rel === '/index.html' ? 'no-store' : 'no-cache',
   });
   if (req.method === 'HEAD') { res.end(); return; }
-  createReadStream(file).pipe(res);
+  const stream = createReadStream(file);
+  stream.on('error', () => res.destroy());
+  stream.pipe(res);
 }

@@ -1,3 +1,4 @@
+import { mkdtempSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,11 +8,15 @@ import WebSocket from 'ws';
 import { createLogger } from '../runtime/index.js';
 import { newWorkspace } from '../workspace/index.js';
 import {
-  EngineClient, RpcError, connectWebSocket, createEngine, messagePortChannel, messagePortServerChannel,
+  EngineClient, FileAccess, RpcError, connectWebSocket, createEngine, messagePortChannel, messagePortServerChannel,
   startBrowserServer, webSocketChannel, type BrowserServer, type MessagePortMainLike, type WebSocketLike,
 } from './index.js';
 
 const log = createLogger('test', 'silent');
+
+/** Every test's files live under one folder the in-app dialog may browse, as a user's home would be. */
+const base = mkdtempSync(path.join(os.tmpdir(), 'headroom-contract-'));
+const testEngine = () => createEngine(log, { files: new FileAccess({ browseRoots: [base, os.homedir()] }) });
 
 interface TransportFixture {
   name: 'websocket' | 'messageport';
@@ -38,7 +43,7 @@ function webSocketFixture(): TransportFixture {
   return {
     name: 'websocket',
     async connect() {
-      server ??= await startBrowserServer(createEngine(log), { port: 0, rendererDir: os.tmpdir() }, log);
+      server ??= await startBrowserServer(testEngine(), { port: 0, rendererDir: os.tmpdir() }, log);
       const url = `ws://127.0.0.1:${server.port}/rpc?token=${server.token}`;
       const socket = await connectWebSocket(() => new WebSocket(url) as unknown as WebSocketLike);
       const client = new EngineClient(webSocketChannel(socket));
@@ -50,7 +55,7 @@ function webSocketFixture(): TransportFixture {
 }
 
 function messagePortFixture(): TransportFixture {
-  const engine = createEngine(log);
+  const engine = testEngine();
   const ports: MessagePort[] = [];
   return {
     name: 'messageport',
@@ -71,7 +76,10 @@ for (const makeFixture of [webSocketFixture, messagePortFixture]) {
     let dir: string;
     beforeAll(async () => {
       client = await fixture.connect();
-      dir = await mkdtemp(path.join(os.tmpdir(), `headroom-contract-${fixture.name}-`));
+      dir = await mkdtemp(path.join(base, `${fixture.name}-`));
+      // As the in-app dialog does when the user picks a file: the study's folder becomes a root on save.
+      await client.call('files.choose', { path: path.join(dir, 'first.headroom.json'), purpose: 'workspace', mode: 'save' });
+      await client.call('workspace.save', { path: path.join(dir, 'first.headroom.json'), workspace: await client.call('workspace.new', { name: 'First' }) });
     });
     afterAll(() => fixture.stop());
 

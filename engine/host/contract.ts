@@ -7,6 +7,7 @@ import type { MessagingStudyResult } from '../pmdaemon/index.js';
 import type { PolicyDiagnostic, PolicyVersion, ClassPoint, Timeline, PolicyHover, PolicyCompletion } from '../sla/index.js';
 import type { SlaServerEvent, SlaServerStatus } from '../sla/server/index.js';
 import type { ReportModel } from '../report/index.js';
+import type { BusProbeResult } from '../smp/probe/index.js';
 
 /**
  * The one contract between the renderer and the engine. Params have schemas because they cross
@@ -15,6 +16,11 @@ import type { ReportModel } from '../report/index.js';
  */
 const NoParams = Type.Object({}, { additionalProperties: false });
 const FilePath = Type.String({ minLength: 1, maxLength: 4096 });
+/** What a chosen file is for: its kind decides the names it may have and what it may replace (file-access.ts). */
+export const FilePurposeSchema = Type.Union(
+  (['workspace', 'policy', 'sla-db', 'report-pdf', 'report-html', 'report-csv'] as const).map((p) => Type.Literal(p)),
+);
+export type FilePurpose = Static<typeof FilePurposeSchema>;
 
 export const methodParams = {
   'engine.info': NoParams,
@@ -33,6 +39,11 @@ export const methodParams = {
   'workspace.schema': NoParams,
   'files.list': Type.Object(
     { dir: Type.Optional(FilePath), suffix: Type.Optional(Type.String({ maxLength: 64 })) },
+    { additionalProperties: false },
+  ),
+  // The in-app dialog's choice: grants the engine access to that one file (or CSV folder).
+  'files.choose': Type.Object(
+    { path: FilePath, purpose: FilePurposeSchema, mode: Type.Union([Type.Literal('open'), Type.Literal('save')]) },
     { additionalProperties: false },
   ),
   'samples.list': NoParams,
@@ -124,6 +135,10 @@ export const streamParams = {
     { base: ScenarioSchema, axes: Type.Array(SweepAxisSchema, { minItems: 1, maxItems: 8 }), workers: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })) },
     { additionalProperties: false },
   ),
+  'smp.probe': Type.Object(
+    { threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })), seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 600 })) },
+    { additionalProperties: false },
+  ),
   'workspace.scan': Type.Object(
     { dir: FilePath, maxDepth: Type.Optional(Type.Integer({ minimum: 0, maximum: 12 })) },
     { additionalProperties: false },
@@ -145,7 +160,14 @@ export interface EngineInfo {
 export interface OpenedWorkspaceResult { path: string; workspace: Workspace; hash: string }
 
 export interface FileEntry { name: string; path: string; kind: 'file' | 'dir'; size: number; modifiedAt: string }
-export interface FileListing { dir: string; parent: string | null; entries: FileEntry[] }
+export interface FileListing {
+  dir: string;
+  /** Null at the top of a browsing root: the dialog does not climb above what it may show. */
+  parent: string | null;
+  entries: FileEntry[];
+  /** The folders the dialog may show (home, the working folder, samples, workspace folders). */
+  roots: string[];
+}
 
 export interface SampleEntry { name: string; path: string; title: string; description: string }
 
@@ -187,6 +209,7 @@ export interface MethodResults {
   'workspace.save': OpenedWorkspaceResult;
   'workspace.schema': unknown;
   'files.list': FileListing;
+  'files.choose': { path: string };
   'samples.list': SampleEntry[];
   'recent.list': string[];
   'recent.add': string[];
@@ -225,6 +248,7 @@ export interface SlaDemoInfo {
 export interface StreamTypes {
   'workspace.scan': { progress: ScanProgress; result: ScanResult };
   'smp.sweep': { progress: SweepProgressUpdate; result: SweepResult };
+  'smp.probe': { progress: { done: number; total: number; label: string }; result: BusProbeResult };
   'messaging.run': { progress: { done: number; total: number; label: string }; result: MessagingStudyResult };
   'report.export': { progress: { done: number; total: number; label: string }; result: ReportExportResult };
 }

@@ -6,12 +6,15 @@ import {
   WorkspaceError, WorkspaceSchema, WORKSPACE_FILE_SUFFIX, newWorkspace, openWorkspace, saveWorkspace, validateWorkspace,
 } from '../workspace/index.js';
 import type { EngineEvents, FileEntry, FileListing, SampleEntry, ScanFinding } from './contract.js';
+import type { FileAccess } from './file-access.js';
+import type { WorkerLane } from './offload.js';
 import { reportMethodHandlers, reportStreamHandlers } from './report-handlers.js';
 import { slaMethodHandlers } from './sla-handlers.js';
 import type { MethodHandlers, StreamHandlers } from './service.js';
 import { RecentWorkspaces } from './recent.js';
 import { messagingStreamHandlers } from './messaging-handlers.js';
 import { smpMethodHandlers, smpStreamHandlers } from './smp-handlers.js';
+import { probeStreamHandlers } from './probe-handlers.js';
 import { RpcError } from './wire.js';
 
 const startedAt = new Date().toISOString();
@@ -24,11 +27,21 @@ function workspaceFailure(err: unknown): never {
   throw err;
 }
 
-export function createMethodHandlers(
-  emit: (topic: 'sla.event', payload: EngineEvents['sla.event']) => void,
-  log: Logger,
-  recent: RecentWorkspaces = new RecentWorkspaces(),
-): MethodHandlers {
+/** What the handlers share: the file capabilities, the worker lanes, the event sink. */
+export interface EngineDeps {
+  emit: (topic: 'sla.event', payload: EngineEvents['sla.event']) => void;
+  log: Logger;
+  files: FileAccess;
+  policyLane: WorkerLane;
+  reportLane: WorkerLane;
+  recent?: RecentWorkspaces;
+}
+
+export function createMethodHandlers(deps: EngineDeps): MethodHandlers {
+  const { files, log } = deps;
+  const recent = deps.recent ?? new RecentWorkspaces();
+  /** The folder of a workspace the user opened or saved becomes a root (samples stay read only). */
+  const rootAt = async (file: string): Promise<void> => { await files.addRoot(path.dirname(file), 'workspace').catch(() => undefined); };
   return {
     'engine.info': (_params, ctx) => ({
       version: headroomVersion,
@@ -42,32 +55,60 @@ export function createMethodHandlers(
       samplesDir: samplesDir(),
     }),
     'workspace.new': (params) => newWorkspace(params.name),
-    'workspace.open': async (params) => openWorkspace(params.path).catch(workspaceFailure),
+    'workspace.open': async (params) => {
+      const file = await files.authorize(params.path, 'workspace', 'read');
+      const opened = await openWorkspace(file).catch(workspaceFailure);
+      await rootAt(opened.path);
+      return opened;
+    },
     'workspace.save': async (params) => {
+      const file = await files.authorize(params.path, 'workspace', 'write');
       try {
-        const workspace = validateWorkspace(path.resolve(params.path), params.workspace);
-        return await saveWorkspace(params.path, { ...workspace, updatedAt: new Date().toISOString() }, {
+        const workspace = validateWorkspace(file, params.workspace);
+        const saved = await saveWorkspace(file, { ...workspace, updatedAt: new Date().toISOString() }, {
           baseHash: params.baseHash, overwrite: params.overwrite,
         });
+        await rootAt(saved.path);
+        return saved;
       } catch (err) {
         return workspaceFailure(err);
       }
     },
     'workspace.schema': () => WorkspaceSchema,
-    'files.list': async (params) => listFiles(params.dir ?? process.cwd(), params.suffix),
+    'files.list': async (params) => listFiles(files, params.dir ?? defaultBrowseDir(files), params.suffix),
+    'files.choose': async (params) => ({ path: await files.grantFromDialog(params.path, params.purpose, params.mode) }),
     'samples.list': async () => listSamples(),
-    'recent.list': () => recent.list(),
-    'recent.add': (params) => recent.add(path.resolve(params.path)),
+    'recent.list': async () => {
+      // Written only with workspaces the user opened or saved: each is theirs to reopen.
+      const list = await recent.list();
+      const reachable: string[] = [];
+      for (const file of list) {
+        // 'save' mode: a recent file that has gone since still shows, and opening it says so.
+        try { reachable.push(await files.grantChosen(file, 'workspace', 'save')); } catch { /* its folder has gone */ }
+      }
+      return reachable;
+    },
+    'recent.add': async (params) => recent.add(await files.authorize(params.path, 'workspace', 'read')),
     ...smpMethodHandlers(),
-    ...slaMethodHandlers(emit, log),
-    ...reportMethodHandlers(),
+    ...slaMethodHandlers(deps),
+    ...reportMethodHandlers(deps),
   };
 }
 
-export function createStreamHandlers(): StreamHandlers {
+/** Where the in-app dialog opens first: the working folder if it may be shown, else the first root. */
+function defaultBrowseDir(files: FileAccess): string {
+  const cwd = process.cwd();
+  const roots = files.browsingRoots();
+  const home = roots.find((r) => cwd === r.dir || cwd.startsWith(r.dir + path.sep));
+  return home ? cwd : roots[0]?.dir ?? os.homedir();
+}
+
+export function createStreamHandlers(deps: EngineDeps): StreamHandlers {
+  const { files } = deps;
   return {
     'workspace.scan': async (params, ctx) => {
-      const root = path.resolve(params.dir);
+      // Scans show names and read workspaces: only where the in-app dialog may look.
+      const root = (await files.listable(params.dir)).dir;
       const findings: ScanFinding[] = [];
       let scanned = 0;
       const walk = async (dir: string, depth: number): Promise<void> => {
@@ -97,13 +138,15 @@ export function createStreamHandlers(): StreamHandlers {
       return { dir: root, findings, scanned };
     },
     ...smpStreamHandlers(),
+    ...probeStreamHandlers(),
     ...messagingStreamHandlers(),
-    ...reportStreamHandlers(),
+    ...reportStreamHandlers(deps),
   };
 }
 
-async function listFiles(dirInput: string, suffix: string | undefined): Promise<FileListing> {
-  const dir = path.resolve(dirInput);
+/** Lists only where the in-app dialog may look, never hidden entries. */
+async function listFiles(files: FileAccess, dirInput: string, suffix: string | undefined): Promise<FileListing> {
+  const { dir, parent } = await files.listable(dirInput);
   let dirents;
   try {
     dirents = await fs.readdir(dir, { withFileTypes: true });
@@ -122,8 +165,7 @@ async function listFiles(dirInput: string, suffix: string | undefined): Promise<
     } catch { /* vanished while listing */ }
   }
   entries.sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'dir' ? -1 : 1));
-  const parent = path.dirname(dir);
-  return { dir, parent: parent === dir ? null : parent, entries };
+  return { dir, parent, entries, roots: files.browsingRoots().map((r) => r.dir) };
 }
 
 async function listSamples(): Promise<SampleEntry[]> {

@@ -1,4 +1,8 @@
-export { createEngine } from './engine.js';
+export { createEngine, defaultFileAccess, type Engine, type EngineOptions } from './engine.js';
+export { FileAccess, PURPOSES, type FilePurpose, type FileAccessOptions, type RootSource, type BrowseRoot } from './file-access.js';
+export { handleShellGrant, isGrantMessage, ShellGrantRequestSchema, type ShellGrantRequest, type ShellGrantReply } from './shell-grants.js';
+export { WorkerLane } from './offload.js';
+export { isLoopbackHost } from './sla-handlers.js';
 export { EngineService, type MethodHandlers, type StreamHandlers, type CallContext, type StreamContext } from './service.js';
 export { startBrowserServer, type BrowserServer, type BrowserServerOptions } from './browser-server.js';
 export { messagePortServerChannel, type MessagePortMainLike } from './port-transport.js';

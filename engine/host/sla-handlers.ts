@@ -1,11 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs, constants as fsConstants } from 'node:fs';
-import path from 'node:path';
-import type { Logger } from '../runtime/index.js';
-import { checkPolicy, policyCompletionsAt, policyHoverAt, policyJsonSchema } from '../sla/index.js';
+import { createHash } from 'node:crypto';
+import { checkPolicy, MAX_POLICY_BYTES, policyJsonSchema } from '../sla/index.js';
 import { SlaServer } from '../sla/server/index.js';
+import { FileTooLargeError, readFileBounded, writeFileAtomic } from '../workspace/index.js';
+import type { EngineDeps } from './handlers.js';
+import { isLoopbackHost } from './loopback.js';
 import { planDemo, startDemo, type DemoRun } from '../sla/demo/index.js';
-import type { EngineEvents } from './contract.js';
 import type { MethodHandlers } from './service.js';
 import { RpcError } from './wire.js';
 
@@ -13,11 +12,24 @@ type SlaMethods = 'policy.schema' | 'policy.check' | 'policy.read' | 'policy.hov
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
+export { isLoopbackHost };
+
+async function readPolicyText(file: string): Promise<string> {
+  try {
+    return (await readFileBounded(file, MAX_POLICY_BYTES)).toString('utf8');
+  } catch (err) {
+    if (err instanceof FileTooLargeError) throw new RpcError({ code: 'invalid-input', message: `is ${err.size} bytes, over the ${MAX_POLICY_BYTES}-byte limit for a policy`, where: file });
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new RpcError({ code: code === 'ENOENT' ? 'not-found' : 'invalid-input', message: `cannot read the policy (${code ?? String(err)})`, where: file });
+  }
+}
+
 /**
  * The SLA server inside the workbench's engine: at most one, started and stopped from the
- * Monitor view, its events pushed to every connected window.
+ * Monitor view, its events pushed to every connected window. Policy checks run on the policy
+ * worker lane, so a huge policy does not stall other clients.
  */
-export function slaMethodHandlers(emit: (topic: 'sla.event', payload: EngineEvents['sla.event']) => void, log: Logger): Pick<MethodHandlers, SlaMethods> {
+export function slaMethodHandlers({ emit, log, files, policyLane }: EngineDeps): Pick<MethodHandlers, SlaMethods> {
   let server: SlaServer | null = null;
   let demo: DemoRun | null = null;
   let starting = false;
@@ -27,48 +39,56 @@ export function slaMethodHandlers(emit: (topic: 'sla.event', payload: EngineEven
   };
   return {
     'policy.schema': () => policyJsonSchema,
-    'policy.check': (params) => {
-      const result = checkPolicy(params.text);
-      return { ok: !result.diagnostics.some((d) => d.severity === 'error'), diagnostics: result.diagnostics };
-    },
-    'policy.hover': (params) => policyHoverAt(params.text, params.line, params.column),
-    'policy.complete': (params) => policyCompletionsAt(params.text, params.line, params.column),
+    'policy.check': (params, ctx) => policyLane.run({ kind: 'policy.check', text: params.text }, { signal: ctx.signal }),
+    'policy.hover': (params, ctx) => policyLane.run({ kind: 'policy.hover', text: params.text, line: params.line, column: params.column }, { signal: ctx.signal }),
+    'policy.complete': (params, ctx) => policyLane.run({ kind: 'policy.complete', text: params.text, line: params.line, column: params.column }, { signal: ctx.signal }),
     'policy.read': async (params) => {
-      const file = path.resolve(params.path);
-      try {
-        const text = await fs.readFile(file, 'utf8');
-        return { path: file, text, hash: sha256(text) };
-      } catch (err) {
-        throw new RpcError({ code: 'not-found', message: `cannot read the policy (${(err as NodeJS.ErrnoException).code ?? String(err)})`, where: file });
-      }
+      const file = await files.authorize(params.path, 'policy', 'read');
+      const text = await readPolicyText(file);
+      return { path: file, text, hash: sha256(text) };
     },
     'policy.write': async (params) => {
       // Policies are the user's text: saved atomically, drafts with errors included (applying is what is guarded).
-      const file = path.resolve(params.path);
+      const file = await files.authorize(params.path, 'policy', 'write');
       let existing: string | null = null;
-      try { existing = await fs.readFile(file, 'utf8'); } catch { existing = null; }
+      try { existing = await readPolicyText(file); } catch (err) { if (!(err instanceof RpcError && err.code === 'not-found')) throw err; }
       if (existing !== null) {
+        await files.checkReplaceable(file, 'policy');
         if (params.baseHash !== undefined && sha256(existing) !== params.baseHash) {
           throw new RpcError({ code: 'conflict', message: 'changed on disk since it was opened; reopen it or save under another name', where: file });
         }
         if (params.baseHash === undefined && !params.overwrite) throw new RpcError({ code: 'conflict', message: 'already exists; confirm to overwrite it', where: file });
       }
-      const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-      const handle = await fs.open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o644);
-      try { await handle.writeFile(params.text, 'utf8'); await handle.sync(); } finally { await handle.close(); }
-      await fs.rename(temp, file);
+      await writeFileAtomic(file, params.text);
       return { path: file, text: params.text, hash: sha256(params.text) };
     },
     'sla.start': async (params) => {
       if (server || starting) throw new RpcError({ code: 'conflict', message: 'the SLA server is already running in this engine' });
       starting = true;
       try {
-        const started = await SlaServer.start({ policyFile: params.policyFile, dbFile: params.dbFile, listen: params.listen, log });
+        const policyFile = await files.authorize(params.policyFile, 'policy', 'read');
+        const dbFile = await files.authorize(params.dbFile, 'sla-db', 'write');
+        await files.checkReplaceable(dbFile, 'sla-db');
+        // Gateways on other machines only when the policy itself says so: the page cannot open the port wider.
+        if (!isLoopbackHost(params.listen.host)) {
+          const policy = checkPolicy(await readPolicyText(policyFile)).policy;
+          const named = policy?.document.server?.listenHost;
+          if (named !== params.listen.host) {
+            throw new RpcError({
+              code: 'forbidden', where: policyFile,
+              message: `the SLA server listens on loopback unless the policy names a wider address; add "server: { listenHost: ${params.listen.host} }" to the policy to accept gateways from other machines`,
+            });
+          }
+        }
+        let started: SlaServer;
+        try {
+          started = await SlaServer.start({ policyFile, dbFile, listen: params.listen, log });
+        } catch (err) {
+          throw new RpcError({ code: 'invalid-input', message: err instanceof Error ? err.message : String(err) });
+        }
         started.onEvent((event) => emit('sla.event', event));
         server = started;
         return started.status();
-      } catch (err) {
-        throw new RpcError({ code: 'invalid-input', message: err instanceof Error ? err.message : String(err) });
       } finally {
         starting = false;
       }
@@ -87,6 +107,8 @@ export function slaMethodHandlers(emit: (topic: 'sla.event', payload: EngineEven
         }
         started.onEvent((event) => emit('sla.event', event));
         server = started;
+        // The demo's own folder (its policy copy and database) is the engine's making: reports may read it.
+        await files.addRoot(plan.workDir, 'user').catch(() => undefined);
         log.info({ mode: demo.mode, folder: plan.workDir }, demo.detail);
         return { ...started.status(), demo: { mode: demo.mode, detail: demo.detail, folder: plan.workDir } };
       } catch (err) {

@@ -76,3 +76,24 @@ describe('What-if methods over the engine contract', () => {
     expect(samples.some((s) => s.kind === 'sweep' && s.axes.length > 0)).toBe(true);
   });
 });
+
+describe('the bus probe over the engine contract', () => {
+  const client = connect();
+
+  it('streams progress to a result, refuses a second probe while one runs, and cancels', async () => {
+    const labels: string[] = [];
+    const result = await client.stream('smp.probe', { threads: 2, seconds: 0.5 }, { onProgress: (p) => labels.push(p.label) });
+    expect(labels).toContain('idle latency');
+    expect(result.curves[0]?.threads).toBe(2);
+    expect(result.fit.idleLatencyNs).toBe(result.idleLatencyNs);
+
+    const controller = new AbortController();
+    const running = client.stream('smp.probe', { threads: 2, seconds: 300 }, { signal: controller.signal });
+    const second = await client.stream('smp.probe', { threads: 1, seconds: 0.2 }).catch((e: unknown) => e);
+    expect((second as RpcError).code).toBe('conflict');
+    controller.abort();
+    expect(((await running.catch((e: unknown) => e)) as RpcError).code).toBe('cancelled');
+    const refused = await client.stream('smp.probe', { threads: 0 }).catch((e: unknown) => e);
+    expect((refused as RpcError).code).toBe('bad-request');
+  }, 60_000);
+});

@@ -8,6 +8,7 @@ export type RpcErrorCode =
   | 'not-found'
   | 'invalid-input'   // user data (a workspace, a policy, a scenario) that fails validation
   | 'conflict'
+  | 'forbidden'       // a file the user did not choose, or not of the kind the call expects
   | 'cancelled'
   | 'unavailable'     // the engine or a transport went away
   | 'internal';

@@ -7,11 +7,33 @@ import { percentile, round } from './stats.js';
  * The source document's rule: thread pairs = Roundup(n / ((T_thr * 1000) / T_ptmax)),
  * T_thr the thread time quantum in ms, T_ptmax the maximum processing time per gateway in us:
  * one pair serves as many gateways as fit in one time quantum.
+ *
+ * Computed as ceil(n * T_ptmax / (T_thr * 1000)) over exact rationals (each input read as the
+ * decimal it prints as), because in floating point 600 / (3000 / 35) is 7.000000000000001 and
+ * Roundup makes that 8. A zero or negative quantum or processing time has no meaning (the
+ * formula would divide by zero or serve infinitely many gateways per pair), so it is refused.
  */
 export function documentThreadPairs(gateways: number, timeQuantumMs: number, ptmaxUs: number): number {
-  if (gateways <= 0) return 0;
-  const perPair = (timeQuantumMs * 1000) / ptmaxUs;
-  return Math.ceil(gateways / perPair);
+  if (!Number.isInteger(gateways) || gateways < 0) throw new RangeError(`sizing: gateways must be a whole number of at least 0, got ${gateways}`);
+  if (!(timeQuantumMs > 0) || !Number.isFinite(timeQuantumMs)) throw new RangeError(`sizing: the thread time quantum T_thr must be more than 0 ms, got ${timeQuantumMs}`);
+  if (!(ptmaxUs > 0) || !Number.isFinite(ptmaxUs)) throw new RangeError(`sizing: the maximum processing time per gateway T_ptmax must be more than 0 us, got ${ptmaxUs}`);
+  if (gateways === 0) return 0;
+  const ptmax = exactDecimal(ptmaxUs);
+  const quantum = exactDecimal(timeQuantumMs);
+  // n * (pn / pd) / ((qn / qd) * 1000) = n * pn * qd / (pd * qn * 1000)
+  const num = BigInt(gateways) * ptmax.num * quantum.den;
+  const den = ptmax.den * quantum.num * 1000n;
+  return Number((num + den - 1n) / den);
+}
+
+/** A finite positive number as the exact fraction of the decimal JavaScript prints for it. */
+function exactDecimal(x: number): { num: bigint; den: bigint } {
+  const m = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(x));
+  if (!m) throw new RangeError(`sizing: ${x} is not a finite positive number`);
+  const frac = m[2] ?? '';
+  const exp = Number(m[3] ?? 0) - frac.length;
+  const digits = BigInt(m[1]! + frac);
+  return exp >= 0 ? { num: digits * 10n ** BigInt(exp), den: 1n } : { num: digits, den: 10n ** BigInt(-exp) };
 }
 
 export interface MeasuredRuleInput {
@@ -35,6 +57,9 @@ export interface MeasuredRuleInput {
  */
 export function measuredShards(input: MeasuredRuleInput): { shards: number; unclamped: number; cpuShareOfInterval: number } {
   const u = input.utilisation ?? 0.5;
+  for (const [name, v] of [['per-gateway cost (us)', input.perGatewayUs], ['deadline (ms)', input.deadlineMs], ['interval (ms)', input.intervalMs], ['utilisation', u]] as const) {
+    if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`sizing: the ${name} must be more than 0, got ${v}`);
+  }
   const workUs = input.gateways * input.perGatewayUs;
   const unclamped = Math.max(1, Math.ceil(workUs / (input.deadlineMs * 1000 * u)));
   const shards = input.allowOversubscribe ? unclamped : Math.min(unclamped, Math.max(1, input.cores));

@@ -18,3 +18,4 @@ export { benchSmp, type SmpBenchResult, type DecisionRate } from './bench.js';
 export { simulateScenarioValue } from './api.js';
 export { sweepSpecFrom } from './sweep.js';
 export { simulatorAgreement, type AgreementRow } from './agreement.js';
+export * from './probe/index.js';

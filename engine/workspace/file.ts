@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs, constants as fsConstants } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { AtomicWriteError, FileTooLargeError, readFileBounded, writeFileAtomic } from './atomic.js';
 import { WorkspaceError } from './errors.js';
 import { parseWorkspace, validateWorkspace } from './validate.js';
 import type { Workspace } from './schema.js';
@@ -20,14 +20,25 @@ export function serializeWorkspace(workspace: Workspace): string {
   return JSON.stringify(workspace, null, 2) + '\n';
 }
 
-export async function openWorkspace(file: string): Promise<OpenedWorkspace> {
-  const resolved = path.resolve(file);
-  let text: string;
+/** Workspaces hold settings and summaries, not data sets: anything larger is not one of ours. */
+export const MAX_WORKSPACE_BYTES = 16 * 1024 * 1024;
+
+async function readWorkspaceText(resolved: string): Promise<string | undefined> {
   try {
-    text = await fs.readFile(resolved, 'utf8');
+    return (await readFileBounded(resolved, MAX_WORKSPACE_BYTES)).toString('utf8');
   } catch (err) {
+    if (err instanceof FileTooLargeError) {
+      throw new WorkspaceError(resolved, '', `is ${err.size} bytes, over the ${MAX_WORKSPACE_BYTES}-byte limit for a workspace`, 'invalid');
+    }
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new WorkspaceError(resolved, '', `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'unreadable');
   }
+}
+
+export async function openWorkspace(file: string): Promise<OpenedWorkspace> {
+  const resolved = path.resolve(file);
+  const text = await readWorkspaceText(resolved);
+  if (text === undefined) throw new WorkspaceError(resolved, '', 'cannot be read (ENOENT)', 'unreadable');
   return { path: resolved, workspace: parseWorkspace(resolved, text), hash: hashBytes(text) };
 }
 
@@ -42,15 +53,15 @@ export interface SaveOptions {
 }
 
 /**
- * Atomic save: write a temporary file beside the target, fsync it, rename over the target, fsync
- * the folder. Whatever happens, the target holds either the old bytes or the new ones. A target
+ * Atomic save (writeFileAtomic): whatever happens, the target holds either the old bytes or the
+ * new ones, and temp files an interrupted save left beside it are removed. A target
  * that exists but is not a valid workspace is never replaced: it may be a user's file that
  * Headroom failed to read, and it stays byte-for-byte as it was.
  */
 export async function saveWorkspace(file: string, workspace: Workspace, options: SaveOptions = {}): Promise<OpenedWorkspace> {
   const resolved = path.resolve(file);
   validateWorkspace(resolved, workspace);
-  const existing = await readIfExists(resolved);
+  const existing = await readWorkspaceText(resolved);
   if (existing !== undefined) {
     try {
       parseWorkspace(resolved, existing);
@@ -67,41 +78,11 @@ export async function saveWorkspace(file: string, workspace: Workspace, options:
     }
   }
   const text = serializeWorkspace(workspace);
-  const dir = path.dirname(resolved);
-  const temp = path.join(dir, `.${path.basename(resolved)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fs.open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o644);
   try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
+    await writeFileAtomic(resolved, text);
   } catch (err) {
-    await handle.close();
-    await fs.rm(temp, { force: true });
-    throw new WorkspaceError(resolved, '', `could not be written (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'unreadable');
+    if (err instanceof AtomicWriteError) throw new WorkspaceError(resolved, '', err.detail, 'unreadable');
+    throw err;
   }
-  await handle.close();
-  try {
-    await fs.rename(temp, resolved);
-  } catch (err) {
-    await fs.rm(temp, { force: true });
-    throw new WorkspaceError(resolved, '', `could not be replaced (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'unreadable');
-  }
-  await syncDirectory(dir);
   return { path: resolved, workspace, hash: hashBytes(text) };
-}
-
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new WorkspaceError(file, '', `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'unreadable');
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  // Makes the rename durable across a power cut; some filesystems refuse fsync on folders.
-  try {
-    const handle = await fs.open(dir, 'r');
-    try { await handle.sync(); } finally { await handle.close(); }
-  } catch { /* best effort */ }
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ScenarioSchema } from '../smp/scenario-schema.js';
+import { BusProbesSchema } from '../smp/probe/schema.js';
 
 /**
  * The workspace format. One schema serves the engine's validator, the renderer's forms and,
@@ -145,6 +146,7 @@ export const WorkspaceSchema = Type.Object(
     smp: Type.Optional(SmpSectionSchema),
     messaging: Type.Optional(MessagingSectionSchema),
     sla: Type.Optional(SlaSectionSchema),
+    busProbes: Type.Optional(BusProbesSchema),
   },
   {
     $id: 'https://headroom.invalid/schema/workspace.json',

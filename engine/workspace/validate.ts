@@ -2,6 +2,7 @@ import { compileSchema, jsonPathOf, describeSchemaError } from '../runtime/schem
 import { parseTree, findNodeAtLocation, printParseErrorCode, type ParseError, type Node } from 'jsonc-parser';
 import { WorkspaceSchema, WORKSPACE_SCHEMA_VERSION, type Workspace } from './schema.js';
 import { WorkspaceError } from './errors.js';
+import { findTooDeepJson, findTooDeepValue, MAX_NESTING_DEPTH } from './depth.js';
 
 const validateSchema = compileSchema(WorkspaceSchema);
 
@@ -19,6 +20,8 @@ function lineColumn(text: string, offset: number): string {
  * written by tools as often as by hand, and a lenient parse would be rewritten differently on save.
  */
 export function parseWorkspace(file: string, text: string): Workspace {
+  const deep = findTooDeepJson(text);
+  if (deep) throw new WorkspaceError(file, lineColumn(text, deep.offset), `nested more than ${MAX_NESTING_DEPTH} levels deep; a workspace is never that deep`, 'parse');
   const errors: ParseError[] = [];
   const tree: Node | undefined = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
   const first = errors[0];
@@ -38,6 +41,9 @@ export function validateWorkspace(file: string, value: unknown, text?: string, t
         `written by a newer Headroom (format ${version}; this one reads ${WORKSPACE_SCHEMA_VERSION})`, 'newer-version');
     }
   }
+  // Values from the renderer arrive parsed: check their depth before the validator recurses.
+  const deepAt = findTooDeepValue(value);
+  if (deepAt !== null) throw new WorkspaceError(file, deepAt, `nested more than ${MAX_NESTING_DEPTH} levels deep; a workspace is never that deep`, 'invalid');
   if (validateSchema(value)) return value;
   const errors = validateSchema.errors ?? [];
   const error = errors[0];

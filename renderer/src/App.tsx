@@ -9,7 +9,7 @@ import { StatusBar } from './components/StatusBar.js';
 import type { EngineConnection } from './engine/connection.js';
 import { useDocument, useEngineStatus } from './hooks.js';
 import type { RecentList, WorkspaceStore } from './state/workspace-store.js';
-import { VIEWS, viewById } from './views/registry.js';
+import { VIEWS, viewById, type BrowseRequest } from './views/registry.js';
 import { WelcomeView } from './views/WelcomeView.js';
 
 /** 'welcome' or the id of a view in the registry. */
@@ -73,7 +73,7 @@ export function App({ connection, store, shell, recentList }: { connection: Engi
     const startDir = lastDir.current ?? (current ? dirOf(current) : info?.samplesDir ?? null);
     if (shell) return mode === 'open' ? shell.showOpenDialog() : shell.showSaveDialog(current);
     return new Promise((resolve) => setFileRequest({
-      mode, startDir, suggestedName: mode === 'save' ? suggestedFileName(store.getState().workspace?.name) : '',
+      mode, purpose: 'workspace', startDir, suggestedName: mode === 'save' ? suggestedFileName(store.getState().workspace?.name) : '',
       resolve: (path) => { setFileRequest(null); if (path) lastDir.current = dirOf(path); resolve(path); },
     }));
   };
@@ -198,9 +198,9 @@ export function App({ connection, store, shell, recentList }: { connection: Engi
     const ctx = {
       connection, store, workspace: doc.workspace, info, openPath: (p: string) => void openPath(p),
       workspacePath: doc.path, shell,
-      browse: (r: { mode: 'open' | 'save'; suffix: string; title: string; suggestedName?: string; startDir?: string | null }) =>
+      browse: (r: BrowseRequest) =>
         new Promise<string | null>((resolve) => setFileRequest({
-          mode: r.mode, suffix: r.suffix, title: r.title, suggestedName: r.suggestedName ?? '',
+          mode: r.mode, purpose: r.purpose, suffix: r.suffix, title: r.title, suggestedName: r.suggestedName ?? '',
           startDir: r.startDir ?? lastDir.current ?? info?.samplesDir ?? null,
           resolve: (chosen) => { setFileRequest(null); if (chosen) lastDir.current = dirOf(chosen); resolve(chosen); },
         })),

@@ -27,6 +27,12 @@ function countList(value: string): number[] {
   return list;
 }
 
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number more than 0');
+  return n;
+}
+
 function nonNegative(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a number of at least 0');
@@ -213,18 +219,20 @@ function registerPmdaemon(program: Command): void {
     .requiredOption('--gateways <n>', 'gateway counts, comma-separated', countList)
     .option('--interval-ms <ms>', 'poll interval', positiveInt, 1000)
     .option('--deadline-ms <ms>', 'reply deadline (default: half the interval)', positiveInt)
-    .option('--time-quantum-ms <ms>', 'T_thr, the thread time quantum', nonNegative, 10)
-    .option('--per-gateway-us <t>', 'daemon CPU per gateway per cycle (default: measured here; bench messaging gives cpuUsPerGatewayCycle)', nonNegative)
+    .option('--time-quantum-ms <ms>', 'T_thr, the thread time quantum', positive, 10)
+    .option('--tp-max-us <us>', 'T_ptmax, the maximum processing time per gateway (default: the worst batch measured here)', positive)
+    .option('--per-gateway-us <t>', 'daemon CPU per gateway per cycle (default: measured here; bench messaging gives cpuUsPerGatewayCycle)', positive)
     .option('--cores <c>', 'cores', positiveInt, os.availableParallelism())
     .option('--oversubscribe', 'allow more shards than cores', false)
     .option('--format <format>', 'table | json | csv', 'table')
-    .action((opts: { gateways: number[]; intervalMs: number; deadlineMs?: number; timeQuantumMs: number; perGatewayUs?: number; cores: number; oversubscribe: boolean; format: string }) => {
+    .action((opts: { gateways: number[]; intervalMs: number; deadlineMs?: number; timeQuantumMs: number; tpMaxUs?: number; perGatewayUs?: number; cores: number; oversubscribe: boolean; format: string }) => {
       const format = parseFormat(opts.format);
-      const cost = measureMessageCost();
+      // Measure only what was not given, so the document's example reproduces exactly from flags.
+      const cost = opts.perGatewayUs === undefined || opts.tpMaxUs === undefined ? measureMessageCost() : undefined;
       const rows = opts.gateways.map((n) => recommendShards({
         gateways: n,
-        perGatewayUs: opts.perGatewayUs ?? cost.meanUs,
-        ptmaxUs: cost.maxUs,
+        perGatewayUs: opts.perGatewayUs ?? cost!.meanUs,
+        ptmaxUs: opts.tpMaxUs ?? cost!.maxUs,
         intervalMs: opts.intervalMs,
         deadlineMs: opts.deadlineMs ?? opts.intervalMs / 2,
         cores: opts.cores,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerServe } from './serve.js';
 import { registerWorkspace } from './workspace.js';
 import { registerSmp } from './smp.js';
+import { registerSmpProbe } from './smp-probe.js';
 import { registerGateway } from './gateway.js';
 import { registerFleet } from './fleet.js';
 import { registerSla } from './sla.js';
@@ -17,6 +18,7 @@ export function registerCommands(program: Command): void {
   registerServe(program);
   registerWorkspace(program);
   registerSmp(program);
+  registerSmpProbe(program);
   registerGateway(program);
   registerFleet(program);
   registerSla(program);

@@ -77,6 +77,9 @@ export const PolicySchema = Type.Object({
   bindings: Type.Array(BindingSchema, { maxItems: 100_000, description: 'Which application hosts (and LUNs) belong to which class.' }),
   atRisk: Type.Optional(AtRiskSchema),
   gateways: Type.Array(GatewaySchema, { maxItems: 100_000, description: 'Gateways the daemon dials.' }),
+  server: Type.Optional(Type.Object({
+    listenHost: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Address the SLA server may listen on for gateways that connect to it. Without it the server listens on loopback (127.0.0.1) only; name 0.0.0.0, :: or a LAN address to accept gateways from other machines.' })),
+  }, { additionalProperties: false, description: 'How the SLA server itself is reached.' })),
 }, { additionalProperties: false, description: 'A Headroom SLA policy.' });
 export type PolicyDocument = Static<typeof PolicySchema>;
 

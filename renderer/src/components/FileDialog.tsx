@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { FileListing } from '../../../engine/host/contract.js';
+import type { FilePurpose } from '../../../engine/host/contract.js';
 import type { EngineConnection } from '../engine/connection.js';
 import { Modal } from './Modal.js';
 
@@ -7,6 +8,8 @@ const WORKSPACE_SUFFIX = '.headroom.json';
 
 export interface FileDialogRequest {
   mode: 'open' | 'save';
+  /** What the file is for: the engine grants access to the chosen file for this purpose only. */
+  purpose: FilePurpose;
   startDir: string | null;
   suggestedName: string;
   /** Files shown and the ending a saved name gets (default: workspaces). */
@@ -22,7 +25,9 @@ function joinPath(dir: string, name: string): string {
 
 /**
  * Browser mode has no native dialogs, and the browser cannot see the engine's file system:
- * this dialog browses folders through the engine (files.list) and returns a path for it.
+ * this dialog browses folders through the engine (files.list, only under the folders the engine
+ * lets it show) and hands the engine the user's choice (files.choose), which grants access to
+ * that one file. The path it returns is one the engine will open.
  */
 export function FileDialog({ request, connection }: { request: FileDialogRequest; connection: EngineConnection }) {
   const SUFFIX = request.suffix ?? WORKSPACE_SUFFIX;
@@ -51,6 +56,14 @@ export function FileDialog({ request, connection }: { request: FileDialogRequest
 
   useEffect(() => { void load(request.startDir ?? undefined); }, [load, request.startDir]);
 
+  const choose = async (path: string): Promise<void> => {
+    try {
+      const granted = await connection.engine.call('files.choose', { path, purpose: request.purpose, mode: request.mode });
+      request.resolve(granted.path);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
   const finish = (): void => {
     if (!listing) return;
     if (request.mode === 'save') {
@@ -58,11 +71,11 @@ export function FileDialog({ request, connection }: { request: FileDialogRequest
       if (!trimmed) { setError('Enter a file name.'); return; }
       // The folder the user sees typed is where the file goes, even if they did not press Go.
       const dir = pathInput.trim() || listing.dir;
-      request.resolve(joinPath(dir, trimmed.endsWith(SUFFIX) ? trimmed : trimmed + SUFFIX));
+      void choose(joinPath(dir, !SUFFIX || trimmed.endsWith(SUFFIX) ? trimmed : trimmed + SUFFIX));
     } else {
       const chosen = listing.entries.find((e) => e.kind === 'file' && e.name === name);
-      if (!chosen) { setError('Choose a workspace file.'); return; }
-      request.resolve(chosen.path);
+      if (!chosen) { setError('Choose a file.'); return; }
+      void choose(chosen.path);
     }
   };
 
@@ -88,13 +101,18 @@ export function FileDialog({ request, connection }: { request: FileDialogRequest
         <input aria-label="Folder" name="folder" value={pathInput} onChange={(e) => { typing.current = true; setPathInput(e.target.value); }} data-testid="file-dialog-folder" />
         <button type="submit">Go</button>
       </form>
+      {listing && listing.roots.length > 0 && (
+        <div className="path-row" data-testid="file-dialog-roots">
+          {listing.roots.map((root) => <button key={root} type="button" title={root} onClick={() => void load(root)}>{root.replace(/^.*[\\/](?=[^\\/]+$)/, '') || root}</button>)}
+        </div>
+      )}
       <ul className="file-list" data-testid="file-dialog-list" data-dir={listing?.dir ?? ""}>
         {listing?.entries.map((entry) => (
           <li key={entry.path}>
             <button
               className={`file-entry ${entry.kind}${entry.name === name ? ' selected' : ''}`}
               onClick={() => (entry.kind === 'dir' ? void load(entry.path) : setName(entry.name))}
-              onDoubleClick={() => { if (entry.kind === 'file' && request.mode === 'open') request.resolve(entry.path); }}
+              onDoubleClick={() => { if (entry.kind === 'file' && request.mode === 'open') void choose(entry.path); }}
             >
               <EntryIcon kind={entry.kind} />
               <span className="name">{entry.name}</span>
@@ -102,7 +120,7 @@ export function FileDialog({ request, connection }: { request: FileDialogRequest
             </button>
           </li>
         ))}
-        {listing && listing.entries.length === 0 && <li className="empty">No folders or workspace files here.</li>}
+        {listing && listing.entries.length === 0 && <li className="empty">No folders or matching files here.</li>}
       </ul>
       <label className="field">
         <span>File name</span>

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import type { FilePurpose } from '../../../engine/host/contract.js';
 import type { ShellBridge } from '../../../electron/bridge.js';
 import type { EngineInfo } from '../../../engine/host/contract.js';
 import type { Workspace } from '../../../engine/workspace/schema.js';
@@ -12,6 +13,16 @@ import { MonitorView } from './sla/MonitorView.js';
 import { PoliciesView } from './sla/PoliciesView.js';
 import { WhatIfView } from './whatif/WhatIfView.js';
 
+/** A file to choose; the engine grants access to it for `purpose` only (engine/host/file-access.ts). */
+export interface BrowseRequest {
+  mode: 'open' | 'save';
+  purpose: FilePurpose;
+  suffix: string;
+  title: string;
+  suggestedName?: string;
+  startDir?: string | null;
+}
+
 export interface ViewContext {
   connection: EngineConnection;
   store: WorkspaceStore;
@@ -23,7 +34,7 @@ export interface ViewContext {
   shell: ShellBridge | null;
   openPath(path: string): void;
   /** Choose a file through the engine (policies, databases: anything but workspaces). */
-  browse(request: { mode: 'open' | 'save'; suffix: string; title: string; suggestedName?: string; startDir?: string | null }): Promise<string | null>;
+  browse(request: BrowseRequest): Promise<string | null>;
 }
 
 export interface ViewDefinition {

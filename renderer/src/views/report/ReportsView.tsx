@@ -65,8 +65,8 @@ export function ReportsView({ workspace, workspacePath, connection, browse, shel
     setResult(out);
   };
 
-  const pick = (setter: (v: string) => void, suffix: string, title: string) => async (): Promise<void> => {
-    const chosen = await browse({ mode: 'save', suffix, title, suggestedName: `${defaults.replace(/^.*[\\/]/, '')}${suffix}` });
+  const pick = (setter: (v: string) => void, suffix: string, title: string, purpose: 'report-pdf' | 'report-html' | 'report-csv') => async (): Promise<void> => {
+    const chosen = await browse({ mode: 'save', purpose, suffix, title, suggestedName: `${defaults.replace(/^.*[\\/]/, '')}${suffix || '-csv'}` });
     if (chosen) setter(chosen);
   };
 
@@ -101,7 +101,7 @@ export function ReportsView({ workspace, workspacePath, connection, browse, shel
               <span>{label}</span>
               <div className="path-row">
                 <input value={value} onChange={(e) => setter(e.target.value)} data-testid={id} placeholder="leave empty to skip" />
-                {suffix && <button onClick={() => void pick(setter, suffix, `Save ${label}`)()}>…</button>}
+                <button onClick={() => void pick(setter, suffix, `Save ${label}`, id)()} data-testid={`${id}-browse`}>…</button>
               </div>
             </label>
           ))}

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { isLoopbackHost } from '../../../../engine/host/loopback.js';
 import type { Data } from 'plotly.js';
 import type { SlaCycleReport, SlaServerEvent, SlaServerStatus } from '../../../../engine/sla/server/index.js';
 import type { Timeline } from '../../../../engine/sla/index.js';
@@ -183,10 +184,11 @@ export function MonitorView({ workspace, store, connection, browse }: { workspac
         <div className="field-row">
           <label className="field compact wide-field"><span>Policy</span>
             <div className="path-row"><input value={sla.policyFile ?? ''} readOnly data-testid="monitor-policy" />
-              <button onClick={() => void browse({ mode: 'open', suffix: '.yaml', title: 'Choose the policy' }).then((f) => { if (f) store.edit((w) => ({ ...w, sla: { ...w.sla, policyFile: f } })); })}>…</button></div>
+              <button onClick={() => void browse({ mode: 'open', purpose: 'policy', suffix: '.yaml', title: 'Choose the policy' }).then((f) => { if (f) store.edit((w) => ({ ...w, sla: { ...w.sla, policyFile: f } })); })}>…</button></div>
           </label>
           <label className="field compact wide-field"><span>Database</span>
-            <input value={dbFile} onChange={(e) => store.edit((w) => ({ ...w, sla: { ...w.sla, dbFile: e.target.value || undefined } }))} data-testid="monitor-db" />
+            <div className="path-row"><input value={dbFile} onChange={(e) => store.edit((w) => ({ ...w, sla: { ...w.sla, dbFile: e.target.value || undefined } }))} data-testid="monitor-db" />
+              <button onClick={() => void browse({ mode: 'save', purpose: 'sla-db', suffix: '.db', title: 'Choose the SLA database', suggestedName: 'headroom-sla.db' }).then((f) => { if (f) store.edit((w) => ({ ...w, sla: { ...w.sla, dbFile: f } })); })} data-testid="monitor-db-browse">…</button></div>
           </label>
           <label className="field compact"><span>Gateways connect to</span>
             <input value={listen} onChange={(e) => store.edit((w) => ({ ...w, sla: { ...w.sla, listen: e.target.value || undefined } }))} data-testid="monitor-listen" />
@@ -201,6 +203,11 @@ export function MonitorView({ workspace, store, connection, browse }: { workspac
         {error && <p className="error" role="alert">{error}</p>}
         {demo && status && <p className={demo.mode === 'storage' ? 'hint' : 'warning'} data-testid="monitor-demo-info">{demo.mode === 'storage' ? 'Demo: ' : 'Demo (simulated): '}{demo.detail}. Its policy and database are in {demo.folder}; Stop server ends it all.</p>}
         {dbFile && <ReportPeriods workspace={workspace} store={store} />}
+        {status?.listen && !isLoopbackHost(status.listen.host) && (
+          <p className="warn" role="alert" data-testid="monitor-wide-listen">
+            The SLA server is listening on {status.listen.host}:{status.listen.port}, as the policy allows: gateways on other machines can reach it, and so can anyone else on that network. Authentication still guards every gateway.
+          </p>
+        )}
         {status && (
           <p className="key-figures" data-testid="monitor-status">
             Listening on <b>{status.listen?.host}:{status.listen?.port}</b> · policy <b>{status.policy?.name}</b> v{status.policy?.version} ·
@@ -265,3 +272,4 @@ export function MonitorView({ workspace, store, connection, browse }: { workspac
     </section>
   );
 }
+

@@ -68,7 +68,7 @@ export function PoliciesView({ workspace, store, connection, browse, samplesDir 
     if (!doc) return;
     let target = doc.path;
     if (asNew || !target) {
-      target = await browse({ mode: 'save', suffix: '.yaml', title: 'Save policy as', suggestedName: 'policy.yaml' });
+      target = await browse({ mode: 'save', purpose: 'policy', suffix: '.yaml', title: 'Save policy as', suggestedName: 'policy.yaml' });
       if (!target) return;
     }
     try {
@@ -104,7 +104,7 @@ export function PoliciesView({ workspace, store, connection, browse, samplesDir 
     <section className="view policies" data-testid="policies-view">
       <h1>SLA policy</h1>
       <div className="action-row">
-        <button onClick={() => void browse({ mode: 'open', suffix: '.yaml', title: 'Open policy', startDir: samplesDir ? `${samplesDir}/policies` : null }).then((f) => { if (f) void open(f); })} data-testid="policy-open">Open…</button>
+        <button onClick={() => void browse({ mode: 'open', purpose: 'policy', suffix: '.yaml', title: 'Open policy', startDir: samplesDir ? `${samplesDir}/policies` : null }).then((f) => { if (f) void open(f); })} data-testid="policy-open">Open…</button>
         <button onClick={() => void save(false)} disabled={!doc} data-testid="policy-save">Save</button>
         <button onClick={() => void save(true)} disabled={!doc}>Save As…</button>
         <button className="primary" onClick={() => void apply()} disabled={!doc || !serverRunning || errors.length > 0} data-testid="policy-apply"

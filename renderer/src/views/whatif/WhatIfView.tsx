@@ -6,6 +6,8 @@ import type { Workspace } from '../../../../engine/workspace/schema.js';
 import type { EngineConnection } from '../../engine/connection.js';
 import type { WorkspaceStore } from '../../state/workspace-store.js';
 import { AnalyticSection } from './AnalyticSection.js';
+import { BusProbeSection } from './BusProbeSection.js';
+import { withBusProbe } from '../../../../engine/smp/probe/schema.js';
 import { defaultScenario, newId, smpOf, withSmp } from './model.js';
 import { ScenarioEditor } from './ScenarioEditor.js';
 import { SimulationResults } from './SimulationResults.js';
@@ -131,6 +133,8 @@ export function WhatIfView({ workspace, store, connection, version }: { workspac
       <UslSection connection={connection} series={smp.uslSeries} selectedId={uslSelected} onSelect={setUslSelected}
         onAdd={(series) => { edit((s) => ({ ...s, uslSeries: [...s.uslSeries, series] })); setUslSelected(series.id); }}
         onRemove={(id) => edit((s) => ({ ...s, uslSeries: s.uslSeries.filter((x) => x.id !== id) }))} />
+
+      <BusProbeSection connection={connection} probes={workspace.busProbes ?? []} onSave={(result) => store.edit((w) => withBusProbe(w, result).workspace)} />
     </section>
   );
 }
