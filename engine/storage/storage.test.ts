@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { NbdGateway, openUpstreamBackend } from '../gateway/index.js';
 import { freePort } from '../runtime/index.js';
+import { headroom } from '../../tests/headroom-cli.js';
 import { fitStorageModel, headroomAt, runProbe, type ProbeStep, type StorageModel } from './index.js';
 
 const run = promisify(execFile);
@@ -138,21 +139,21 @@ describe('storage probe through a gateway against storage of known capacity', ()
 });
 
 describe('storage fit from the command line', () => {
-  const cli = path.resolve(import.meta.dirname, '../../bin/headroom.js');
   it('prints capacityIops and headroom as JSON for a saved probe, and refuses an unloaded one with exit 2', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'headroom-storage-'));
     try {
       const good = path.join(dir, 'good.json');
       await writeFile(good, JSON.stringify({ blockBytes: 4096, steps: syntheticSteps(2, 0.5, 0.02) }));
-      const { stdout } = await run(process.execPath, [cli, 'storage', 'fit', '--probe', good, '--target-ms', '20', '--peak-iops', '200', '--format', 'json']);
-      const out = JSON.parse(stdout) as StorageModel & { headroom: { headroomPercent: { value: number } } };
+      const fit = await headroom('storage', 'fit', '--probe', good, '--target-ms', '20', '--peak-iops', '200', '--format', 'json');
+      expect(fit.code).toBe(0);
+      const out = JSON.parse(fit.stdout) as StorageModel & { headroom: { headroomPercent: { value: number } } };
       expect(Math.abs(out.capacityIops.value / 500 - 1)).toBeLessThan(0.05);
       expect(out.headroom.headroomPercent.value).toBeGreaterThan(0);
       const bad = path.join(dir, 'bad.json');
       await writeFile(bad, JSON.stringify({ steps: syntheticSteps(0.01, 5, 0.01) }));
-      const refused = await run(process.execPath, [cli, 'storage', 'fit', '--probe', bad]).then(() => null, (err: { code?: number; stderr?: string }) => err);
-      expect(refused?.code).toBe(2);
-      expect(refused?.stderr).toMatch(/bad\.json: refusing to fit: throughput is still rising/);
+      const refused = await headroom('storage', 'fit', '--probe', bad);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/bad\.json: refusing to fit: throughput is still rising/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
