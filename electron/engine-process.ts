@@ -11,6 +11,8 @@ export class EngineProcess {
   private stopping = false;
   private restarts = 0;
   private readonly windows = new Set<WebContents>();
+  private nextGrant = 0;
+  private readonly grants = new Map<number, { resolve: (path: string) => void; reject: (error: Error) => void }>();
 
   constructor(private readonly entry: string, private readonly log: (message: string) => void) {}
 
@@ -18,8 +20,11 @@ export class EngineProcess {
     this.stopping = false;
     const child = utilityProcess.fork(this.entry, [], { serviceName: 'Headroom engine', stdio: 'inherit' });
     this.child = child;
+    child.on('message', (message: unknown) => this.settleGrant(message));
     child.on('exit', (code) => {
       if (this.child === child) this.child = null;
+      for (const pending of this.grants.values()) pending.reject(new Error('the engine stopped before it took the file'));
+      this.grants.clear();
       if (this.stopping) return;
       this.restarts++;
       const delay = Math.min(250 * 2 ** this.restarts, 10_000);
@@ -38,6 +43,31 @@ export class EngineProcess {
     const { port1, port2 } = new MessageChannelMain();
     this.child.postMessage({ kind: 'connect' }, [port1]);
     contents.postMessage(IPC.enginePort, null, [port2]);
+  }
+
+  /**
+   * Tell the engine the user chose this workspace file in a native dialog, and wait until it has
+   * taken the grant: the page names the path to the engine next, over its own port.
+   */
+  grant(file: string, mode: 'open' | 'save'): Promise<string> {
+    const child = this.child;
+    if (!child) return Promise.reject(new Error('the engine is not running'));
+    const requestId = this.nextGrant++;
+    return new Promise<string>((resolve, reject) => {
+      this.grants.set(requestId, { resolve, reject });
+      child.postMessage({ kind: 'grant-path', requestId, path: file, purpose: 'workspace', mode });
+    });
+  }
+
+  private settleGrant(message: unknown): void {
+    if (typeof message !== 'object' || message === null || (message as { kind?: unknown }).kind !== 'grant-result') return;
+    const reply = message as { requestId?: unknown; ok?: unknown; path?: unknown; error?: { message?: unknown } };
+    if (typeof reply.requestId !== 'number') return;
+    const pending = this.grants.get(reply.requestId);
+    if (!pending) return;
+    this.grants.delete(reply.requestId);
+    if (reply.ok === true && typeof reply.path === 'string') pending.resolve(reply.path);
+    else pending.reject(new Error(typeof reply.error?.message === 'string' ? reply.error.message : 'the engine refused the file'));
   }
 
   stop(): void {

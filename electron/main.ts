@@ -102,9 +102,8 @@ export function startShell(mainDir: string): void {
         if (record && close) { record.closeConfirmed = true; window.close(); }
       },
       reportPages,
-      // The engine does not yet take grants; when it does, hand it this file here (awaited, so the
-      // grant is in place before the page asks the engine to open or save the file).
-      userChoseFile: () => undefined,
+      // Awaited, so the engine holds the grant before the page asks it to open or save the file.
+      userChoseFile: async (file, access) => { await engine.grant(file, access === 'read' ? 'open' : 'save'); },
     });
     createWindow(paths);
     app.on('activate', () => { if (BrowserWindow.getAllWindows().length === 0) createWindow(paths); });

@@ -3,7 +3,7 @@ import type { Workspace } from '../workspace/schema.js';
 import { ScenarioSchema } from '../smp/scenario-schema.js';
 import type { AnalyticRow, ScenarioResult, SweepRow, Scenario } from '../smp/index.js';
 import type { UslFit } from '../analysis/index.js';
-import type { MessagingStudyResult } from '../pmdaemon/index.js';
+import type { MessagingStudyResult, ShardRecommendation } from '../pmdaemon/index.js';
 import type { PolicyDiagnostic, PolicyVersion, ClassPoint, Timeline, PolicyHover, PolicyCompletion } from '../sla/index.js';
 import type { SlaServerEvent, SlaServerStatus } from '../sla/server/index.js';
 import type { ReportModel } from '../report/index.js';
@@ -69,6 +69,14 @@ export const methodParams = {
   // Unknown on purpose: the answer is the list of problems, not a refused call.
   'smp.validate': Type.Object({ scenario: Type.Unknown() }, { additionalProperties: false }),
   'smp.samples': NoParams,
+  // The study's own question: how many thread pairs for N gateways. Empty costs are measured here.
+  'messaging.sizing': Type.Object({
+    gateways: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+    intervalMs: Type.Integer({ minimum: 1, maximum: 3_600_000 }),
+    timeQuantumMs: Type.Number({ exclusiveMinimum: 0, maximum: 10_000 }),
+    ptmaxUs: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000_000 })),
+    perGatewayUs: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000_000 })),
+  }, { additionalProperties: false }),
   'policy.schema': NoParams,
   'policy.check': Type.Object({ text: Type.String({ maxLength: 2_000_000 }) }, { additionalProperties: false }),
   'policy.read': Type.Object({ path: FilePath }, { additionalProperties: false }),
@@ -217,6 +225,7 @@ export interface MethodResults {
   'smp.simulate': ScenarioResult;
   'smp.validate': { ok: boolean; where: string | null; message: string | null };
   'smp.samples': SmpSample[];
+  'messaging.sizing': ShardRecommendation & { cpus: number; deadlineMs: number; measured: { ptmaxUs: boolean; perGatewayUs: boolean } };
   'usl.fit': UslFit;
   'report.items': ReportItemGroup[];
   'report.preview': ReportModel;

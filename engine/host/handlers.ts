@@ -12,7 +12,7 @@ import { reportMethodHandlers, reportStreamHandlers } from './report-handlers.js
 import { slaMethodHandlers } from './sla-handlers.js';
 import type { MethodHandlers, StreamHandlers } from './service.js';
 import { RecentWorkspaces } from './recent.js';
-import { messagingStreamHandlers } from './messaging-handlers.js';
+import { messagingMethodHandlers, messagingStreamHandlers } from './messaging-handlers.js';
 import { smpMethodHandlers, smpStreamHandlers } from './smp-handlers.js';
 import { probeStreamHandlers } from './probe-handlers.js';
 import { RpcError } from './wire.js';
@@ -92,6 +92,7 @@ export function createMethodHandlers(deps: EngineDeps): MethodHandlers {
     ...smpMethodHandlers(),
     ...slaMethodHandlers(deps),
     ...reportMethodHandlers(deps),
+    ...messagingMethodHandlers(),
   };
 }
 

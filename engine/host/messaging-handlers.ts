@@ -1,7 +1,8 @@
 import type { Static } from '@sinclair/typebox';
-import { runMessagingStudy, type MessagingStudyResult } from '../pmdaemon/index.js';
+import os from 'node:os';
+import { measureMessageCost, recommendShards, runMessagingStudy, type MessagingStudyResult } from '../pmdaemon/index.js';
 import type { MessagingStudySchema } from '../workspace/index.js';
-import type { StreamHandlers } from './service.js';
+import type { MethodHandlers, StreamHandlers } from './service.js';
 import { RpcError } from './wire.js';
 
 /**
@@ -9,6 +10,23 @@ import { RpcError } from './wire.js';
  * each other, not the daemon.
  */
 let busy = false;
+
+/**
+ * Both sizing rules for a gateway count the user enters. A cost left empty is measured on this
+ * machine (the daemon's encode and decode per gateway, in about a tenth of a second).
+ */
+export function messagingMethodHandlers(): Pick<MethodHandlers, 'messaging.sizing'> {
+  return {
+    'messaging.sizing': (params) => {
+      const cost = params.ptmaxUs === undefined || params.perGatewayUs === undefined ? measureMessageCost() : null;
+      const ptmaxUs = params.ptmaxUs ?? cost!.maxUs;
+      const perGatewayUs = params.perGatewayUs ?? cost!.meanUs;
+      const cpus = os.availableParallelism();
+      const sizing = recommendShards({ gateways: params.gateways, perGatewayUs, ptmaxUs, timeQuantumMs: params.timeQuantumMs, intervalMs: params.intervalMs, deadlineMs: params.intervalMs / 2, cores: cpus });
+      return { ...sizing, cpus, deadlineMs: params.intervalMs / 2, measured: { ptmaxUs: params.ptmaxUs === undefined, perGatewayUs: params.perGatewayUs === undefined } };
+    },
+  };
+}
 
 export function messagingStreamHandlers(): Pick<StreamHandlers, 'messaging.run'> {
   return {

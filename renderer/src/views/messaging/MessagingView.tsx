@@ -8,8 +8,15 @@ import type { WorkspaceStore } from '../../state/workspace-store.js';
 import { useLongRun } from '../../useLongRun.js';
 import { NumberField } from '../whatif/NumberField.js';
 import { fmt, newId, parseValues } from '../whatif/model.js';
+import { SizingPanel } from './SizingPanel.js';
 
 type Study = MessagingSection['studies'][number];
+
+/** The thread pair's CPU per gateway per cycle at the study's largest successful point. */
+function latestPairCost(study: Study | null): number | null {
+  const rows = study?.result.rows.filter((r) => r.arch === 'pair' && r.error === null && r.cycles > 0) ?? [];
+  return rows.at(-1)?.cpuUsPerGatewayCycle ?? null;
+}
 type Arch = 'pair' | 'per-agent';
 const ARCH_LABEL: Record<Arch, string> = { pair: 'thread pair', 'per-agent': 'thread per agent' };
 
@@ -88,6 +95,7 @@ export function MessagingView({ workspace, store, connection }: { workspace: Wor
         </div>
         {measure.error && <p className="error" role="alert">{measure.error}</p>}
       </section>
+      <SizingPanel connection={connection} measuredPerGatewayUs={latestPairCost(selected)} />
       {studies.length > 0 && (
         <label className="field compact wide-field">
           <span>Saved measurements</span>
