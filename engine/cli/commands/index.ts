@@ -8,6 +8,7 @@ import { registerFleet } from './fleet.js';
 import { registerSla } from './sla.js';
 import { registerServer } from './server.js';
 import { registerReport } from './report.js';
+import { registerStorage } from './storage.js';
 
 /**
  * Every command of the one `headroom` CLI. Each feature adds its register function here,
@@ -23,4 +24,5 @@ export function registerCommands(program: Command): void {
   registerSla(program);
   registerServer(program);
   registerReport(program);
+  registerStorage(program);
 }

@@ -1,0 +1,161 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { NbdGateway, openUpstreamBackend } from '../gateway/index.js';
+import { freePort } from '../runtime/index.js';
+import { headroom } from '../../tests/headroom-cli.js';
+import { fitStorageModel, headroomAt, runProbe, type ProbeStep, type StorageModel } from './index.js';
+
+const run = promisify(execFile);
+
+/**
+ * Steps of a closed loop against one server of service time D behind a fixed delay F, as fio at
+ * each depth sees it: X = min(N / (F + D), 1 / D), R = N / X, with ±`noise` relative jitter.
+ */
+function syntheticSteps(dMs: number, fMs: number, noise: number, depths = [1, 2, 4, 8, 16, 32]): ProbeStep[] {
+  let seed = 7;
+  const jitter = (): number => { seed = (seed * 16807) % 2147483647; return 1 + noise * (2 * (seed / 2147483647) - 1); };
+  return depths.map((n) => {
+    const iops = Math.min(n / (fMs + dMs), 1 / dMs) * 1000 * jitter();
+    const meanMs = (n / iops) * 1000 * jitter();
+    return { iodepth: n, iops, mbps: (iops * 4096) / 1e6, meanMs, p50Ms: meanMs, p95Ms: meanMs * 1.5, p99Ms: meanMs * 2, ios: Math.round(iops * 2) };
+  });
+}
+
+function fitted(steps: ProbeStep[]): StorageModel {
+  const model = fitStorageModel(steps, 4096);
+  if (!model.fitted) throw new Error(`unexpected refusal: ${model.reason}`);
+  return model;
+}
+
+describe('storage load–latency model', () => {
+  it('recovers a known service demand from synthetic steps, the true capacity inside its interval', () => {
+    for (const [d, f] of [[2, 0.5], [0.25, 0.4], [10, 1]] as const) {
+      const model = fitted(syntheticSteps(d, f, 0.03));
+      const truth = 1000 / d;
+      expect(Math.abs(model.capacityIops.value / truth - 1)).toBeLessThan(0.05);
+      expect(model.capacityIops.low).toBeLessThanOrEqual(truth);
+      expect(model.capacityIops.high).toBeGreaterThanOrEqual(truth);
+      expect(model.serviceDemandMs.low).toBeLessThanOrEqual(d);
+      expect(model.serviceDemandMs.high).toBeGreaterThanOrEqual(d);
+      expect(model.rSquared).toBeGreaterThan(0.99);
+      expect(model.percentileRatio.p99).toBeCloseTo(2, 5);
+    }
+  });
+
+  it('refuses to fit when throughput is still rising, or with too few steps, saying why', () => {
+    // Far below the knee: every step is latency-bound, throughput doubles with depth.
+    const rising = fitStorageModel(syntheticSteps(0.01, 5, 0.01), 4096);
+    expect(rising.fitted).toBe(false);
+    if (!rising.fitted) expect(rising.reason).toMatch(/still rising/);
+    const few = fitStorageModel(syntheticSteps(2, 0.5, 0.01, [1, 2, 4]), 4096);
+    expect(few.fitted).toBe(false);
+    if (!few.fitted) expect(few.reason).toMatch(/at least 4 probe steps; got 3/);
+  });
+
+  it('puts the load at a latency target under capacity, falling as the target tightens; headroom against the peak', () => {
+    const model = fitted(syntheticSteps(2, 0.5, 0.02));
+    const loose = headroomAt(model, { targetMs: 40, measure: 'p99', peakIops: 200 });
+    const tight = headroomAt(model, { targetMs: 12, measure: 'p99', peakIops: 200 });
+    expect(loose.loadAtTargetIops.value).toBeLessThan(model.capacityIops.value);
+    expect(tight.loadAtTargetIops.value).toBeLessThan(loose.loadAtTargetIops.value);
+    expect(tight.loadAtTargetIops.low).toBeLessThanOrEqual(tight.loadAtTargetIops.value);
+    expect(tight.headroomPercent.value).toBeCloseTo((tight.loadAtTargetIops.value / 200 - 1) * 100, 6);
+    // A target below the unloaded latency cannot be met at any load.
+    const impossible = headroomAt(model, { targetMs: 1, measure: 'p99', peakIops: 200 });
+    expect(impossible.reachable).toBe(false);
+    expect(impossible.headroomPercent.value).toBe(-100);
+  });
+});
+
+async function waitForNbd(uri: string): Promise<void> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    try { await run('nbdinfo', ['--size', uri], { timeout: 5000 }); return; } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/**
+ * nbdkit memory, one request at a time, each taking its size at `bitsPerSecond`, behind a Headroom
+ * gateway. The rate filter's bucket holds 0.2 s of credit instead of its default 2 s, so a probe of a
+ * few seconds measures the sustained rate rather than a banked burst.
+ */
+async function ratedLun(bitsPerSecond: number): Promise<{ uri: string; close: () => Promise<void> }> {
+  const port = await freePort();
+  const nbdkit: ChildProcess = spawn('nbdkit', ['-f', '--exit-with-parent', '-i', '127.0.0.1', '-p', String(port),
+    '--filter=noparallel', '--filter=rate', 'memory', '1G', 'serialize=all-requests', `rate=${bitsPerSecond}`, 'burstiness=0.2'], { stdio: 'ignore' });
+  try {
+    await waitForNbd(`nbd://127.0.0.1:${port}`);
+    const backend = await openUpstreamBackend({ target: { host: '127.0.0.1', port, exportName: '' } });
+    const gateway = new NbdGateway({ luns: [{ name: 'lun0', backend }], statsIntervalSeconds: 1 });
+    const address = await gateway.listen('127.0.0.1', 0);
+    return { uri: `nbd://127.0.0.1:${address.port}/probe/lun0`, close: async () => { await gateway.close(); nbdkit.kill(); } };
+  } catch (err) {
+    nbdkit.kill();
+    throw err;
+  }
+}
+
+describe('storage probe through a gateway against storage of known capacity', () => {
+  // 4 KiB I/Os: 16 Mbit/s is 488 IOPS, 64 Mbit/s is 1953 IOPS.
+  for (const bitsPerSecond of [16_000_000, 64_000_000]) {
+    it(`fits capacityIops within 20% of rate ÷ block size at ${bitsPerSecond / 1e6} Mbit/s`, async () => {
+      const lun = await ratedLun(bitsPerSecond);
+      try {
+        const probe = await runProbe({ uri: lun.uri, bs: '4k', rw: 'randread', seconds: 8 });
+        expect(probe.complete).toBe(true);
+        expect(probe.steps.map((s) => s.iodepth)).toEqual([1, 2, 4, 8, 16, 32]);
+        const configured = bitsPerSecond / 8 / 4096;
+        const model = fitted(probe.steps);
+        // eslint-disable-next-line no-console
+        console.log(JSON.stringify({ bitsPerSecond, configuredIops: configured, fittedIops: model.capacityIops, ratio: model.capacityIops.value / configured, rSquared: model.rSquared }));
+        expect(Math.abs(model.capacityIops.value / configured - 1)).toBeLessThan(0.2);
+      } finally {
+        await lun.close();
+      }
+    }, 30_000);
+  }
+
+  it('stops when cancelled and keeps the finished steps', async () => {
+    const lun = await ratedLun(16_000_000);
+    try {
+      const controller = new AbortController();
+      const probe = await runProbe({
+        uri: lun.uri, bs: '4k', rw: 'randread', seconds: 7, signal: controller.signal,
+        onStep: (done) => { if (done === 2) controller.abort(); },
+      });
+      expect(probe.complete).toBe(false);
+      expect(probe.steps.map((s) => s.iodepth)).toEqual([32]);
+    } finally {
+      await lun.close();
+    }
+  }, 20_000);
+});
+
+describe('storage fit from the command line', () => {
+  it('prints capacityIops and headroom as JSON for a saved probe, and refuses an unloaded one with exit 2', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'headroom-storage-'));
+    try {
+      const good = path.join(dir, 'good.json');
+      await writeFile(good, JSON.stringify({ blockBytes: 4096, steps: syntheticSteps(2, 0.5, 0.02) }));
+      const fit = await headroom('storage', 'fit', '--probe', good, '--target-ms', '20', '--peak-iops', '200', '--format', 'json');
+      expect(fit.code).toBe(0);
+      const out = JSON.parse(fit.stdout) as StorageModel & { headroom: { headroomPercent: { value: number } } };
+      expect(Math.abs(out.capacityIops.value / 500 - 1)).toBeLessThan(0.05);
+      expect(out.headroom.headroomPercent.value).toBeGreaterThan(0);
+      const bad = path.join(dir, 'bad.json');
+      await writeFile(bad, JSON.stringify({ steps: syntheticSteps(0.01, 5, 0.01) }));
+      const refused = await headroom('storage', 'fit', '--probe', bad);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/bad\.json: refusing to fit: throughput is still rising/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
+});
