@@ -1,6 +1,6 @@
 import net from 'node:net';
 import {
-  CMD_FLAG_FUA, CMD_READ, CMD_WRITE, DEFAULT_MAX_PAYLOAD, EIO, FLAG_C_FIXED_NEWSTYLE, FLAG_C_NO_ZEROES,
+  CMD_FLAG_FUA, CMD_FLUSH, CMD_READ, CMD_WRITE, DEFAULT_MAX_PAYLOAD, EINVAL, EIO, FLAG_CAN_MULTI_CONN, FLAG_C_FIXED_NEWSTYLE, FLAG_C_NO_ZEROES,
   FLAG_FIXED_NEWSTYLE, FLAG_HAS_FLAGS, FLAG_NO_ZEROES, FLAG_READ_ONLY, FLAG_SEND_FLUSH, FLAG_SEND_FUA,
   FLAG_SEND_TRIM, FLAG_SEND_WRITE_ZEROES, IHAVEOPT_HI, IHAVEOPT_LO, INFO_BLOCK_SIZE, INFO_EXPORT,
   NBDMAGIC_HI, NBDMAGIC_LO, OPTION_REPLY_MAGIC_HI, OPTION_REPLY_MAGIC_LO, OPT_EXPORT_NAME, OPT_GO,
@@ -154,6 +154,8 @@ function option(code: number, data: Buffer): Buffer {
  */
 class UpstreamConnection {
   private readonly slots: (BackendIo | null)[] = [];
+  /** When each slot's request was sent (performance.now()), for the request timeout. */
+  private readonly sentAt: number[] = [];
   private readonly freeSlots: number[] = [];
   inFlight = 0;
   private readonly out: OutputBatcher;
@@ -164,7 +166,7 @@ class UpstreamConnection {
   private readSlot = -1;
   private dead = false;
 
-  constructor(private readonly socket: net.Socket, leftover: Buffer, private readonly onFailure: (reason: string) => void) {
+  constructor(private readonly socket: net.Socket, leftover: Buffer, private readonly onFailure: (reason: string, timedOut: boolean) => void) {
     socket.setNoDelay(true);
     this.out = new OutputBatcher(socket);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -179,8 +181,13 @@ class UpstreamConnection {
 
   send(io: BackendIo, flagMask: number): void {
     if (this.dead) { io.complete(EIO, null); return; }
+    // The gateway range-checks requests before they get here; this keeps a bad one from
+    // throwing inside the encoder (a RangeError there once ended the process).
+    const offsetHi = Math.floor(io.offset / 0x100000000);
+    if (!(offsetHi >= 0 && offsetHi <= 0xffffffff && io.length >= 0 && io.length <= 0xffffffff)) { io.complete(EINVAL, null); return; }
     const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.slots.length;
     this.slots[slot] = io;
+    this.sentAt[slot] = performance.now();
     this.inFlight++;
     const at = this.out.reserve(28);
     const b = this.out.buffer;
@@ -189,7 +196,7 @@ class UpstreamConnection {
     b.writeUInt16BE(io.type, at + 6);
     b.writeUInt32BE(0, at + 8);
     b.writeUInt32BE(slot, at + 12);
-    b.writeUInt32BE(Math.floor(io.offset / 0x100000000), at + 16);
+    b.writeUInt32BE(offsetHi, at + 16);
     b.writeUInt32BE(io.offset >>> 0, at + 20);
     b.writeUInt32BE(io.length, at + 24);
     if (io.type === CMD_WRITE && io.payload) this.out.append(io.payload);
@@ -200,6 +207,22 @@ class UpstreamConnection {
     this.out.close();
     this.socket.destroy();
     this.failAll();
+  }
+
+  /** Milliseconds the oldest outstanding request has waited (0 when none). */
+  oldestWaitMs(now: number): number {
+    if (this.inFlight === 0) return 0;
+    let oldest = now;
+    for (let slot = 0; slot < this.slots.length; slot++) if (this.slots[slot] && this.sentAt[slot]! < oldest) oldest = this.sentAt[slot]!;
+    return now - oldest;
+  }
+
+  /**
+   * The upstream stopped answering: fail everything outstanding with EIO and drop the
+   * connection (a late reply must not meet a reused cookie), to be re-dialled.
+   */
+  timeOut(reason: string): void {
+    this.fail(reason, true);
   }
 
   private onData(chunk: Buffer): void {
@@ -263,13 +286,13 @@ class UpstreamConnection {
     io.complete(errno, data);
   }
 
-  private fail(reason: string): void {
+  private fail(reason: string, timedOut = false): void {
     if (this.dead) return;
     this.dead = true;
     this.out.close();
     this.socket.destroy();
     this.failAll();
-    this.onFailure(reason);
+    this.onFailure(reason, timedOut);
   }
 
   private failAll(): void {
@@ -291,16 +314,31 @@ export interface UpstreamPoolOptions {
   readonly readOnly?: boolean;
   /** Delay before reconnecting a failed connection. */
   readonly reconnectMs?: number;
+  /**
+   * A request the upstream has not answered within this many milliseconds fails with EIO,
+   * its connection is dropped and re-dialled, and the LUN is reported degraded. Also bounds
+   * each connection attempt. Default DEFAULT_UPSTREAM_TIMEOUT_MS.
+   */
+  readonly requestTimeoutMs?: number;
 }
 
-function connectOnce(target: UpstreamTarget): Promise<{ socket: net.Socket; info: UpstreamExport; leftover: Buffer }> {
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
+
+function connectOnce(target: UpstreamTarget, timeoutMs: number): Promise<{ socket: net.Socket; info: UpstreamExport; leftover: Buffer }> {
   return new Promise((resolve, reject) => {
     const socket = target.socketPath !== undefined ? net.connect({ path: target.socketPath }) : net.connect({ host: target.host, port: target.port });
-    const onError = (err: Error): void => reject(new Error(`${upstreamLocation(target)}: ${err.message}`));
+    // A stopped server still completes the TCP connect (the kernel accepts), then never greets.
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`${upstreamLocation(target)}: no handshake within ${timeoutMs} ms`));
+    }, timeoutMs);
+    timer.unref();
+    const onError = (err: Error): void => { clearTimeout(timer); reject(new Error(`${upstreamLocation(target)}: ${err.message}`)); };
     socket.once('error', onError);
     socket.once('connect', () => {
       socket.off('error', onError);
-      clientHandshake(socket, target).then(({ info, leftover }) => resolve({ socket, info, leftover }), (err: Error) => {
+      clientHandshake(socket, target).then(({ info, leftover }) => { clearTimeout(timer); resolve({ socket, info, leftover }); }, (err: Error) => {
+        clearTimeout(timer);
         socket.destroy();
         reject(err);
       });
@@ -312,82 +350,152 @@ function connectOnce(target: UpstreamTarget): Promise<{ socket: net.Socket; info
  * A LUN forwarded to an upstream NBD server over a small pool of connections; each
  * I/O goes to the connection with the fewest in flight. A failed connection fails its
  * in-flight I/O with EIO, reports the backend down, and is re-dialled in the background.
+ * An upstream that cannot be reached at start gives a pool that is down (and not `ready`:
+ * its size is unknown) and keeps dialling; it never makes the gateway exit.
  */
 export async function openUpstreamBackend(options: UpstreamPoolOptions): Promise<BlockBackend> {
-  const count = Math.max(1, options.connections ?? 2);
-  const first = await connectOnce(options.target);
-  const pool = new UpstreamPool(options, first.info, count);
-  pool.adopt(0, first.socket, first.leftover);
-  const rest = await Promise.all(Array.from({ length: count - 1 }, () => connectOnce(options.target)));
-  rest.forEach((c, i) => {
-    if (c.info.size !== first.info.size) throw new Error(`${upstreamLocation(options.target)}: connections disagree on the export size`);
-    pool.adopt(i + 1, c.socket, c.leftover);
-  });
+  const pool = new UpstreamPool(options, Math.max(1, options.connections ?? 2));
+  await pool.start();
   return pool;
+}
+
+/** A flush sent on every upstream connection, done when all are; the first error wins. */
+class FlushFanOut implements BackendIo {
+  readonly type = CMD_FLUSH;
+  readonly offset = 0;
+  readonly length = 0;
+  readonly payload = null;
+  private remaining: number;
+  private errno = 0;
+
+  constructor(private readonly io: BackendIo, parts: number) {
+    this.remaining = parts;
+  }
+
+  get flags(): number {
+    return this.io.flags;
+  }
+
+  complete(errno: number): void {
+    if (errno !== 0 && this.errno === 0) this.errno = errno;
+    if (--this.remaining === 0) this.io.complete(this.errno, null);
+  }
 }
 
 class UpstreamPool implements BlockBackend {
   readonly location: string;
-  readonly size: number;
-  readonly transmissionFlags: number;
-  readonly maxPayload: number;
+  size = 0;
+  transmissionFlags = FLAG_HAS_FLAGS;
+  maxPayload = DEFAULT_MAX_PAYLOAD;
+  private info: UpstreamExport | null = null;
   private readonly connections: (UpstreamConnection | null)[];
   private readonly listeners: ((health: BackendHealth) => void)[] = [];
-  private readonly flagMask: number;
+  private flagMask = 0;
+  private multiConn = false;
   private closed = false;
-  private down = false;
+  private health: BackendHealth = { state: 'up' };
+  private readonly timeoutMs: number;
+  private readonly watchdog: NodeJS.Timeout;
 
-  constructor(private readonly options: UpstreamPoolOptions, info: UpstreamExport, count: number) {
+  constructor(private readonly options: UpstreamPoolOptions, count: number) {
     this.location = upstreamLocation(options.target);
-    this.size = info.size;
-    this.maxPayload = info.maxPayload;
-    const passOn = FLAG_READ_ONLY | FLAG_SEND_FLUSH | FLAG_SEND_FUA | FLAG_SEND_TRIM | FLAG_SEND_WRITE_ZEROES;
-    this.transmissionFlags = FLAG_HAS_FLAGS | (info.flags & passOn) | (options.readOnly ? FLAG_READ_ONLY : 0);
-    // FUA goes upstream only if the upstream understands it (it is never advertised otherwise).
-    this.flagMask = (info.flags & FLAG_SEND_FUA) ? CMD_FLAG_FUA : 0;
     this.connections = new Array<UpstreamConnection | null>(count).fill(null);
+    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+    if (!(this.timeoutMs > 0)) throw new Error(`${this.location}: the request timeout must be positive (got ${this.timeoutMs})`);
+    this.watchdog = setInterval(() => this.checkTimeouts(), Math.max(10, Math.min(1000, this.timeoutMs / 4)));
+    this.watchdog.unref();
   }
 
-  adopt(index: number, socket: net.Socket, leftover: Buffer): void {
-    this.connections[index] = new UpstreamConnection(socket, leftover, (reason) => this.lost(index, reason));
+  /** False until the upstream has answered once (its size and flags are unknown until then). */
+  get ready(): boolean {
+    return this.info !== null;
+  }
+
+  /** Dial every connection; those that fail keep retrying in the background. */
+  async start(): Promise<void> {
+    const attempts = await Promise.allSettled(this.connections.map(() => connectOnce(this.options.target, this.timeoutMs)));
+    attempts.forEach((attempt, index) => {
+      const problem = attempt.status === 'fulfilled' ? this.accept(index, attempt.value) : (attempt.reason as Error).message;
+      if (problem !== null) this.lost(index, problem, false);
+    });
+  }
+
+  /** Take a dialled connection into slot `index`; returns why not, or null. */
+  private accept(index: number, c: { socket: net.Socket; info: UpstreamExport; leftover: Buffer }): string | null {
+    if (this.closed) { c.socket.destroy(); return null; }
+    if (this.info === null) {
+      this.info = c.info;
+      this.size = c.info.size;
+      this.maxPayload = c.info.maxPayload;
+      const passOn = FLAG_READ_ONLY | FLAG_SEND_FLUSH | FLAG_SEND_FUA | FLAG_SEND_TRIM | FLAG_SEND_WRITE_ZEROES;
+      this.transmissionFlags = FLAG_HAS_FLAGS | (c.info.flags & passOn) | (this.options.readOnly ? FLAG_READ_ONLY : 0);
+      // FUA goes upstream only if the upstream understands it (it is never advertised otherwise).
+      this.flagMask = (c.info.flags & FLAG_SEND_FUA) ? CMD_FLAG_FUA : 0;
+      this.multiConn = (c.info.flags & FLAG_CAN_MULTI_CONN) !== 0;
+    } else if (c.info.size !== this.info.size) {
+      c.socket.destroy();
+      return `${this.location}: connections disagree on the export size (${c.info.size} vs ${this.info.size})`;
+    }
+    this.connections[index] = new UpstreamConnection(c.socket, c.leftover, (reason, timedOut) => this.lost(index, reason, timedOut));
+    return null;
   }
 
   onHealth(listener: (health: BackendHealth) => void): void {
     this.listeners.push(listener);
+    // A listener that arrives after a failure (the upstream was down at start) still hears it.
+    if (this.health.state !== 'up') listener(this.health);
   }
 
   submit(io: BackendIo): void {
     let best: UpstreamConnection | null = null;
+    let live = 0;
     for (const c of this.connections) {
-      if (c && c.alive && (best === null || c.inFlight < best.inFlight)) best = c;
+      if (!c || !c.alive) continue;
+      live++;
+      if (best === null || c.inFlight < best.inFlight) best = c;
     }
     if (best === null) { io.complete(this.closed ? ESHUTDOWN : EIO, null); return; }
+    if (io.type === CMD_FLUSH && live > 1 && !this.multiConn) {
+      // Without multi-conn an upstream flush covers only writes on its own connection, and
+      // the writes this flush must cover may have gone over any of them.
+      const fan = new FlushFanOut(io, live);
+      for (const c of this.connections) if (c && c.alive) c.send(fan, this.flagMask);
+      return;
+    }
     best.send(io, this.flagMask);
   }
 
-  private lost(index: number, reason: string): void {
+  private checkTimeouts(): void {
+    const now = performance.now();
+    this.connections.forEach((c) => {
+      if (c && c.alive && c.oldestWaitMs(now) > this.timeoutMs) c.timeOut(`a request got no reply within ${this.timeoutMs} ms`);
+    });
+  }
+
+  private report(health: BackendHealth): void {
+    this.health = health;
+    for (const l of this.listeners) l(health);
+  }
+
+  private lost(index: number, reason: string, timedOut: boolean): void {
     this.connections[index] = null;
     if (this.closed) return;
-    if (!this.down) {
-      this.down = true;
-      for (const l of this.listeners) l({ state: 'down', reason: `${this.location}: ${reason}` });
-    }
+    if (this.health.state === 'up') this.report({ state: timedOut ? 'degraded' : 'down', reason: `${this.location}: ${reason}` });
+    const retryMs = this.options.reconnectMs ?? 1000;
     const retry = (): void => {
       if (this.closed) return;
-      connectOnce(this.options.target).then((c) => {
-        if (this.closed) { c.socket.destroy(); return; }
-        this.adopt(index, c.socket, c.leftover);
-        if (this.down && this.connections.every((x) => x !== null)) {
-          this.down = false;
-          for (const l of this.listeners) l({ state: 'up' });
-        }
-      }, () => setTimeout(retry, this.options.reconnectMs ?? 1000).unref());
+      connectOnce(this.options.target, this.timeoutMs).then((c) => {
+        const problem = this.accept(index, c);
+        if (problem !== null) { setTimeout(retry, retryMs).unref(); return; }
+        if (this.health.state !== 'up' && this.connections.every((x) => x !== null)) this.report({ state: 'up' });
+      }, () => setTimeout(retry, retryMs).unref());
     };
-    setTimeout(retry, this.options.reconnectMs ?? 1000).unref();
+    setTimeout(retry, retryMs).unref();
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.watchdog);
     for (const c of this.connections) c?.close();
   }
 }

@@ -5,7 +5,8 @@ import { createLogger } from '../../runtime/index.js';
 import { benchCommand } from './bench.js';
 import { interruptSignal } from '../progress.js';
 import {
-  ControlAgent, NbdGateway, benchGateway, openExport, parseExportSpec, parseHostPort, parseHostRange, parseLimitSpec,
+  ControlAgent, NbdGateway, benchGateway, openExport, parseExportSpec, parseHostPort, parseHostRange, parseLimitSpec, parseSize,
+  DEFAULT_CONNECTION_INFLIGHT_BYTES, DEFAULT_GATEWAY_INFLIGHT_BYTES, DEFAULT_MAX_PAYLOAD, DEFAULT_UPSTREAM_TIMEOUT_MS,
   type ExportSpec, type HostRange, type IntervalStats, type LimitSpec, type LunDefinition,
 } from '../../gateway/index.js';
 import { formatRows, parseFormat, type OutputFormat, type Row } from '../output.js';
@@ -19,6 +20,10 @@ interface GatewayCliOptions {
   statsInterval: number;
   format: OutputFormat;
   upstreamConnections: number;
+  upstreamTimeout: number;
+  maxPayload: number;
+  maxInflightBytes: number;
+  maxInflightBytesPerConnection: number;
   server?: { host: string; port: number };
   secretFile?: string;
   gatewayId?: string;
@@ -38,6 +43,14 @@ function positiveNumber(text: string): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0');
   return n;
+}
+
+function sizeOption(option: string) {
+  return (text: string): number => {
+    const n = parseSize(text);
+    if (n === null) throw new InvalidArgumentError(`${option} ${text}: expected a size such as 64M or 1G`);
+    return n;
+  };
 }
 
 function hostPort(option: string) {
@@ -75,7 +88,7 @@ export async function runGateway(opts: GatewayCliOptions): Promise<NbdGateway> {
   if (opts.server && !opts.secretFile) throw new Error('--server needs --secret-file');
   const luns: LunDefinition[] = [];
   try {
-    for (const spec of opts.export) luns.push(await openExport(spec, opts.upstreamConnections));
+    for (const spec of opts.export) luns.push(await openExport(spec, { connections: opts.upstreamConnections, requestTimeoutMs: opts.upstreamTimeout * 1000 }));
   } catch (err) {
     await Promise.all(luns.map((l) => l.backend.close()));
     throw err;
@@ -85,6 +98,9 @@ export async function runGateway(opts: GatewayCliOptions): Promise<NbdGateway> {
     attribution: { ranges: opts.hostRange, prefer: opts.preferAddress ? 'address-range' : 'export-name' },
     logger: log,
     statsIntervalSeconds: opts.statsInterval,
+    maxPayload: opts.maxPayload,
+    gatewayInFlightBytes: opts.maxInflightBytes,
+    connectionInFlightBytes: opts.maxInflightBytesPerConnection,
   });
   for (const limit of opts.limit) {
     const applied = gateway.setLimit(limit.target, limit.limits);
@@ -160,6 +176,10 @@ export function registerGateway(program: Command): void {
     .option('--stats-interval <seconds>', 'print per-host and per-LUN statistics every so many seconds (0: off)', positiveNumber, 0)
     .option('--format <format>', 'statistics output: table, json (one line per interval) or csv', parseFormat, 'table' as OutputFormat)
     .option('--upstream-connections <n>', 'connections to each nbd:// upstream', (t) => Math.max(1, Math.floor(positiveNumber(t))), 2)
+    .option('--upstream-timeout <seconds>', 'an upstream request unanswered this long fails with EIO and marks the LUN degraded', (t) => Math.max(0.01, positiveNumber(t)), DEFAULT_UPSTREAM_TIMEOUT_MS / 1000)
+    .option('--max-payload <size>', 'largest read or write accepted (longer reads get EINVAL; writes over twice this disconnect, as nbdkit does)', sizeOption('--max-payload'), DEFAULT_MAX_PAYLOAD)
+    .option('--max-inflight-bytes <size>', 'read and write data all clients together may hold in the gateway; beyond it requests wait', sizeOption('--max-inflight-bytes'), DEFAULT_GATEWAY_INFLIGHT_BYTES)
+    .option('--max-inflight-bytes-per-connection <size>', 'the same bound for one client connection', sizeOption('--max-inflight-bytes-per-connection'), DEFAULT_CONNECTION_INFLIGHT_BYTES)
     .option('--server <host:port>', 'SLA server (PMDaemon) to report to and take throttle requests from', hostPort('--server'))
     .option('--secret-file <file>', 'shared secret for authenticating to --server')
     .option('--gateway-id <id>', 'this gateway\'s id towards the SLA server')
