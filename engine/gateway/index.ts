@@ -6,6 +6,7 @@ export { openExport, type UpstreamSettings } from './open-export.js';
 export { ByteBudget, DEFAULT_CONNECTION_INFLIGHT_BYTES, DEFAULT_GATEWAY_INFLIGHT_BYTES } from './byte-budget.js';
 export { DEFAULT_MAX_PAYLOAD } from './nbd-constants.js';
 export { RawNbdClient, requestHeader, optionHeader } from './raw-client.js';
+export { fuzzGateway, soakGateway, GUARD_BYTES, type FuzzOptions, type FuzzCounts, type SoakOptions } from './fuzz.js';
 export { HandshakeSession, type ExportCatalog, type ExportDescription, type HandshakeStep } from './handshake.js';
 export { RequestParser, type RequestSink } from './request-parser.js';
 export { ThrottleGate, realClock, type ThrottleClock, type ThrottleLimits } from './throttle.js';

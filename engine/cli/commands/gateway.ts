@@ -5,7 +5,7 @@ import { createLogger } from '../../runtime/index.js';
 import { benchCommand } from './bench.js';
 import { interruptSignal } from '../progress.js';
 import {
-  ControlAgent, NbdGateway, benchGateway, openExport, parseExportSpec, parseHostPort, parseHostRange, parseLimitSpec, parseSize,
+  ControlAgent, NbdGateway, benchGateway, openExport, soakGateway, parseExportSpec, parseHostPort, parseHostRange, parseLimitSpec, parseSize,
   DEFAULT_CONNECTION_INFLIGHT_BYTES, DEFAULT_GATEWAY_INFLIGHT_BYTES, DEFAULT_MAX_PAYLOAD, DEFAULT_UPSTREAM_TIMEOUT_MS,
   type ExportSpec, type HostRange, type IntervalStats, type LimitSpec, type LunDefinition,
 } from '../../gateway/index.js';
@@ -164,6 +164,22 @@ export function registerGateway(program: Command): void {
         read_p99_us: Math.round(f.readP99Us), write_p99_us: Math.round(f.writeP99Us), ratio: Math.round((f.iops / result.direct.iops) * 1000) / 1000,
       });
       process.stdout.write(formatRows([row('direct', result.direct), row('bare-proxy', result.bareProxy), row('gateway', result.gateway)], opts.format));
+    });
+  benchCommand(program)
+    .command('gateway-soak')
+    .description('fuzz a gateway (file LUN and nbd:// LUN on nbdkit memory) with random and mutated handshakes and requests over many short connections, while a well-behaved client writes and verifies data; prints JSON counts')
+    .option('--seconds <n>', 'how long to run', positiveNumber, 60)
+    .option('--connections <n>', 'stop after this many connections instead (0: no limit)', positiveNumber, 0)
+    .option('--concurrency <n>', 'fuzzing connections open at once', (t) => Math.max(1, Math.floor(positiveNumber(t))), 48)
+    .option('--seed <n>', 'replay a run from its seed', (t) => Math.floor(positiveNumber(t)))
+    .action(async (opts: { seconds: number; connections: number; concurrency: number; seed?: number }) => {
+      const counts = await soakGateway({
+        seconds: opts.seconds, concurrency: opts.concurrency, signal: interruptSignal(),
+        ...(opts.connections > 0 ? { connections: opts.connections } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(JSON.stringify(counts, null, 2) + '\n');
+      if (counts.guard.failures > 0 || counts.guard.mismatches > 0) process.exitCode = 1;
     });
   program
     .command('gateway')
