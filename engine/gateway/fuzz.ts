@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { createRng } from '../smp/prng.js';
 import { NbdGateway, type LunDefinition } from './gateway.js';
 import { openFileBackend } from './file-backend.js';
 import { openUpstreamBackend } from './upstream.js';
@@ -11,18 +12,6 @@ import {
   CMD_FLUSH, CMD_READ, CMD_TRIM, CMD_WRITE, CMD_WRITE_ZEROES, OPT_ABORT, OPT_EXPORT_NAME, OPT_GO, OPT_INFO, OPT_LIST,
   OPT_STARTTLS, OPT_STRUCTURED_REPLY, REQUEST_MAGIC, SIMPLE_REPLY_MAGIC,
 } from './nbd-constants.js';
-
-/** mulberry32: small, seedable, so a failing run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface FuzzOptions {
   readonly port: number;
@@ -76,7 +65,8 @@ class Fuzzer {
   private readonly limit: number;
 
   constructor(private readonly options: FuzzOptions, seed: number) {
-    this.random = prng(seed);
+    // Seeded, so a failing run can be replayed with --seed.
+    this.random = createRng(seed).next;
     this.limit = options.connections ?? Infinity;
     this.end = Date.now() + (options.seconds ?? Infinity) * 1000;
     this.counts = {
