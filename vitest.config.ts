@@ -11,6 +11,7 @@ export default defineConfig({
     include: ['engine/**/*.test.ts', 'electron/**/*.test.ts', 'renderer/**/*.test.ts', 'tests/**/*.test.ts'],
     exclude: ['tests/ui/**', 'node_modules/**', 'dist/**'],
     environment: 'node',
+    globalSetup: ['tests/support/fresh-dist.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,

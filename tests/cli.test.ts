@@ -45,6 +45,23 @@ describe('headroom CLI', () => {
     expect(checked.stdout).toMatch(new RegExp(`invalid ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} at \\$\\.notes \\(line 7, column \\d+\\): must be array`));
   });
 
+  it('lists every problem of an invalid workspace with --all, each with its place', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'headroom-cli-'));
+    const bad = path.join(dir, 'many.headroom.json');
+    await writeFile(bad, '{"schemaVersion":1,"name":5,\n"notes":7,"bogus":1}');
+    const first = await headroom('workspace', 'check', bad);
+    expect(first.code).toBe(1);
+    const more = Number(/and (\d+) more problems\) \(--all lists them\)/.exec(first.stdout)?.[1]);
+    expect(more).toBeGreaterThan(1);
+    const all = await headroom('workspace', 'check', '--all', bad);
+    expect(all.code).toBe(1);
+    const lines = all.stdout.trimEnd().split('\n').slice(1);
+    expect(lines).toHaveLength(more + 1);
+    expect(lines).toContain('  $.name (line 1, column 27): must be string');
+    expect(lines).toContain('  $.notes (line 2, column 9): must be array');
+    expect(lines.some((l) => l.includes('unknown property "bogus"'))).toBe(true);
+  });
+
   it('checks every sample workspace', async () => {
     const samples = path.join(root, 'samples');
     const { readdir } = await import('node:fs/promises');

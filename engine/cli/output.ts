@@ -10,18 +10,57 @@ export function parseFormat(value: string): OutputFormat {
   throw new Error(`--format must be one of ${outputFormats.join(', ')} (got "${value}")`);
 }
 
-/** Render rows for a terminal, JSON (an array of objects) or RFC 4180 CSV with a header row. */
-export function formatRows(rows: readonly Row[], format: OutputFormat, columns?: readonly string[]): string {
+/**
+ * Render rows for a terminal, JSON (an array of objects) or RFC 4180 CSV with a header row.
+ * A terminal table wider than the terminal prints in blocks of columns, each repeating the
+ * first `keyColumns` columns, so no line wraps.
+ */
+export function formatRows(rows: readonly Row[], format: OutputFormat, columns?: readonly string[], options: { width?: number; keyColumns?: number } = {}): string {
   const cols = columns ?? (rows[0] ? Object.keys(rows[0]) : []);
   if (format === 'json') return JSON.stringify(rows, null, 2) + '\n';
   if (format === 'csv') {
-    return stringify(rows.map((r) => cols.map((c) => r[c] ?? '')), { header: true, columns: [...cols] });
+    return stringify(rows.map((r) => cols.map((c) => csvCell(r[c]))), { header: true, columns: [...cols] });
   }
+  const heads = cols.map(headerWords);
   const cells = rows.map((r) => cols.map((c) => renderCell(r[c])));
-  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  const line = (values: readonly string[]): string =>
-    values.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n';
+  const widths = cols.map((_, i) => Math.max(heads[i]!.length, ...cells.map((row) => row[i]!.length)));
+  const lineWidth = options.width ?? (process.stdout.isTTY ? process.stdout.columns : undefined) ?? 160;
+  const blocks = columnBlocks(widths, lineWidth, Math.min(options.keyColumns ?? 1, cols.length));
+  return blocks.map((block) => {
+    const line = (values: readonly string[]): string =>
+      block.map((i, k) => (k === 0 ? values[i]!.padEnd(widths[i]!) : values[i]!.padStart(widths[i]!))).join('  ').trimEnd();
+    return [line(heads), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n';
+  }).join('\n');
+}
+
+/** `cycleP99Ms` → `cycle p99 ms`: keys are for programs, headers for people. */
+export function headerWords(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2').replace(/_/g, ' ').toLowerCase();
+}
+
+function columnBlocks(widths: readonly number[], lineWidth: number, keys: number): number[][] {
+  const all = widths.map((_, i) => i);
+  const total = widths.reduce((sum, w) => sum + w + 2, -2);
+  if (total <= lineWidth || widths.length <= keys) return [all];
+  const keyIdx = all.slice(0, keys);
+  const keyWidth = keyIdx.reduce((sum, i) => sum + widths[i]! + 2, 0);
+  const blocks: number[][] = [];
+  let current: number[] = [];
+  let used = keyWidth;
+  for (let i = keys; i < widths.length; i++) {
+    if (current.length > 0 && used + widths[i]! > lineWidth) { blocks.push([...keyIdx, ...current]); current = []; used = keyWidth; }
+    current.push(i);
+    used += widths[i]! + 2;
+  }
+  if (current.length > 0) blocks.push([...keyIdx, ...current]);
+  return blocks;
+}
+
+/** CSV keeps full precision but not binary noise: 1.2000000000000002 is written 1.2. */
+function csvCell(value: Row[string] | undefined): string | number | boolean {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number' && Number.isFinite(value) && !Number.isInteger(value)) return Number(value.toPrecision(15));
+  return value;
 }
 
 function renderCell(value: Row[string] | undefined): string {

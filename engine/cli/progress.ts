@@ -15,15 +15,19 @@ export function terminalProgress(title: string): ProgressReporter {
     cliProgress.Presets.shades_classic,
   );
   let started = false;
-  return {
+  const reporter: ProgressReporter = {
     update(done, total, label = '') {
-      if (!started) { bar.start(total, done, { label }); started = true; }
+      if (!started) { bar.start(total, done, { label }); started = true; active.add(reporter); }
       bar.setTotal(total);
       bar.update(done, { label });
     },
-    stop() { if (started) bar.stop(); },
+    stop() { if (started) { bar.stop(); started = false; active.delete(reporter); } },
   };
+  return reporter;
 }
+
+/** Bars on screen now: Ctrl+C stops them first, so its message is not drawn over by a redraw. */
+const active = new Set<ProgressReporter>();
 
 /**
  * An AbortSignal fired by the first Ctrl+C, so long commands stop cleanly;
@@ -32,7 +36,8 @@ export function terminalProgress(title: string): ProgressReporter {
 export function interruptSignal(): AbortSignal {
   const controller = new AbortController();
   process.once('SIGINT', () => {
-    process.stderr.write('\ncancelling (Ctrl+C again to quit at once)\n');
+    for (const bar of [...active]) bar.stop();
+    process.stderr.write('\ncancelling: finished work is kept (Ctrl+C again to quit at once)\n');
     controller.abort(new Error('cancelled by the user'));
     process.once('SIGINT', () => process.exit(130));
   });

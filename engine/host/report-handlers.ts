@@ -60,7 +60,7 @@ export function reportStreamHandlers(): Pick<StreamHandlers, 'report.export'> {
         if (pdf) {
           ctx.progress({ done: 0, total: 1, label: 'printing the PDF' });
           try {
-            const printed = await printReportPdf(built, { paper: params.paper, signal: ctx.signal });
+            const printed = await printReportPdf(built, { paper: params.paper, signal: ctx.signal, onProgress: (p) => ctx.progress(p) });
             await fs.writeFile(pdf, printed.pdf);
             result.pdf = { path: pdf, pages: printed.pages };
           } catch (err) {

@@ -1,15 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
 import { runBatchingBench, runMessagingStudy, runTcpFloor } from './index.js';
-
-beforeAll(() => {
-  // The fleet child process and the workers run the compiled engine.
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'ignore' });
-  } catch {
-    /* other folders' work in progress; a missing worker file is named by resolveWorkerScript */
-  }
-}, 120_000);
 
 describe('bench messaging (small run)', () => {
   it('measures both architectures against a fleet process and fits the model to them', async () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,16 +9,6 @@ import { terminateShard } from './daemon.js';
 
 const SECRET = 'test-secret';
 const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(() => {
-  // Shards are worker threads, which run the compiled engine.
-  // Other folders' work in progress may not typecheck; tsc still emits, and the worker check follows.
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'ignore' });
-  } catch {
-    /* resolveWorkerScript names the missing file if the shard worker was not emitted */
-  }
-}, 120_000);
 
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { allTables, type Cell, type ChartSpec, type Paper, type ReportModel, type ReportSection, type ReportTable, type TableColumn } from './model.js';
 import { formatCell, numericColumns } from './format.js';
 import { pageScript } from './page-script.js';
+import { columnWidthMm, splitColumns } from './table-layout.js';
 import { provenanceRows } from './provenance.js';
 
 export interface HtmlOptions {
@@ -102,7 +103,7 @@ export function renderReportHtml(model: ReportModel, options: HtmlOptions = {}):
       const index = charts.push(chart) - 1;
       body.push(`<figure class="chart"><div class="plot" data-chart="${index}"></div><figcaption>Figure ${index + 1}: ${escapeHtml(chart.title)}</figcaption></figure>`);
     }
-    for (const t of section.tables) body.push(renderTable(t, tableNumbers.get(t.id) ?? 0));
+    for (const t of section.tables) body.push(renderTable(t, tableNumbers.get(t.id) ?? 0, paper));
     body.push('</section>');
   }
 
@@ -127,33 +128,52 @@ ${body.join('\n')}
 /** Tables up to this many printed rows are kept whole on one page. */
 const SHORT_TABLE_ROWS = 30;
 
-function renderTable(t: ReportTable, number: number): string {
+function renderTable(t: ReportTable, number: number, paper: Paper): string {
   const limit = t.printRows ?? Infinity;
   const rows = t.rows.slice(0, limit);
   const header = (c: TableColumn): string => `${escapeHtml(c.label)}${c.unit ? ` <span class="unit">(${escapeHtml(c.unit)})</span>` : ''}`;
+  const headerText = (c: TableColumn): string => `${c.label}${c.unit ? ` (${c.unit})` : ''}`;
   const printedRows = t.transpose ? t.columns.length - 1 : rows.length;
-  const width = t.transpose ? rows.length + 1 : t.columns.length;
+  const shortClass = printedRows <= SHORT_TABLE_ROWS ? ' short' : '';
+  const out: string[] = [];
   // Short tables never split; long ones split between rows. The title sits in the header, which
   // repeats on every page, so it can never be stranded at the foot of a page without its rows.
-  const out: string[] = [`<table class="data${t.transpose ? ' transposed' : ''}${printedRows <= SHORT_TABLE_ROWS ? ' short' : ''}" id="table-${escapeHtml(t.id)}">`];
-  const title = `<tr class="title-row"><th colspan="${width}"><span class="table-title">Table ${number}: ${escapeHtml(t.title)}</span>${t.caption ? `<span class="table-caption">${escapeHtml(t.caption)}</span>` : ''}</th></tr>`;
+  const title = (width: number, part: string): string =>
+    `<tr class="title-row"><th colspan="${width}"><span class="table-title">Table ${number}: ${escapeHtml(t.title)}${part}</span>${t.caption ? `<span class="table-caption">${escapeHtml(t.caption)}</span>` : ''}</th></tr>`;
+  const partLabel = (k: number, of: number): string => (of > 1 ? ` (part ${k + 1} of ${of})` : '');
   if (t.transpose) {
+    // Printed columns are the rows here: the first printed column holds the metric names.
     const [first, ...rest] = t.columns;
-    out.push(`<thead>${title}<tr><th>${first ? header(first) : ''}</th>${rows.map((r) => `<th>${escapeHtml(formatCell(r[0] ?? null, first ?? {}))}</th>`).join('')}</tr></thead><tbody>`);
-    rest.forEach((c, i) => {
-      out.push(`<tr><th>${header(c)}</th>${rows.map((r) => `<td>${escapeHtml(formatCell(r[i + 1] ?? null, c))}</td>`).join('')}</tr>`);
+    const printedHeads = rows.map((r) => formatCell(r[0] ?? null, first ?? {}));
+    const widths = [
+      columnWidthMm(first ? headerText(first) : '', rest.map(headerText)),
+      ...rows.map((r, ri) => columnWidthMm(printedHeads[ri]!, rest.map((c, ci) => formatCell(r[ci + 1] ?? null, c)))),
+    ];
+    const parts = splitColumns(widths, paper);
+    parts.forEach((cols, k) => {
+      const rowIdx = cols.slice(1).map((c) => c - 1);
+      out.push(`<table class="data transposed${shortClass}" id="table-${escapeHtml(t.id)}${k > 0 ? `-part${k + 1}` : ''}">`);
+      out.push(`<thead>${title(rowIdx.length + 1, partLabel(k, parts.length))}<tr><th>${first ? header(first) : ''}</th>${rowIdx.map((ri) => `<th>${escapeHtml(printedHeads[ri]!)}</th>`).join('')}</tr></thead><tbody>`);
+      rest.forEach((c, i) => {
+        out.push(`<tr><th>${header(c)}</th>${rowIdx.map((ri) => `<td>${escapeHtml(formatCell(rows[ri]![i + 1] ?? null, c))}</td>`).join('')}</tr>`);
+      });
+      out.push('</tbody></table>');
     });
   } else {
     // Numbers line up on the right, words read from the left; a column is numeric when its values are.
     const numeric = numericColumns({ columns: t.columns, rows });
     const cls = (i: number): string => (numeric[i] ? ' class="num"' : '');
-    out.push(`<thead>${title}<tr>${t.columns.map((c, i) => `<th${cls(i)}>${header(c)}</th>`).join('')}</tr></thead><tbody>`);
-    for (const r of rows) {
-      out.push(`<tr>${t.columns.map((c, i) => `<td${cls(i)}>${escapeHtml(formatCell(r[i] ?? null, c))}</td>`).join('')}</tr>`);
-    }
-    if (rows.length === 0) out.push(`<tr><td class="none" colspan="${width}">None.</td></tr>`);
+    const text = rows.map((r) => t.columns.map((c, i) => formatCell(r[i] ?? null, c)));
+    const widths = t.columns.map((c, i) => columnWidthMm(headerText(c), text.map((r) => r[i]!)));
+    const parts = splitColumns(widths, paper, t.keyColumns ?? 1);
+    parts.forEach((cols, k) => {
+      out.push(`<table class="data${shortClass}" id="table-${escapeHtml(t.id)}${k > 0 ? `-part${k + 1}` : ''}">`);
+      out.push(`<thead>${title(cols.length, partLabel(k, parts.length))}<tr>${cols.map((i) => `<th${cls(i)}>${header(t.columns[i]!)}</th>`).join('')}</tr></thead><tbody>`);
+      for (const r of text) out.push(`<tr>${cols.map((i) => `<td${cls(i)}>${escapeHtml(r[i]!)}</td>`).join('')}</tr>`);
+      if (rows.length === 0) out.push(`<tr><td class="none" colspan="${cols.length}">None.</td></tr>`);
+      out.push('</tbody></table>');
+    });
   }
-  out.push('</tbody></table>');
   if (t.rows.length > rows.length) out.push(`<p class="fineprint">Showing ${rows.length} of ${t.rows.length} rows; the CSV has them all.</p>`);
   return out.join('');
 }
@@ -200,8 +220,8 @@ table.data thead { display: table-header-group; }
 table.data.short { break-inside: avoid; }
 table.data tr.title-row th { background: none; border: none; text-align: left; font-weight: normal; padding: 0 0 1.5mm; font-size: 9.5pt; }
 table.data tr.title-row .table-caption { font-size: 8pt; }
-table.data th { background: #e8eef6; text-align: left; padding: 1mm 1.5mm; border-bottom: 1px solid #8aa; vertical-align: bottom; font-weight: bold; }
-table.data td { padding: 0.7mm 1.5mm; border-bottom: 0.5px solid #ddd; text-align: left; vertical-align: top; font-variant-numeric: tabular-nums; }
+table.data th { overflow-wrap: break-word; background: #e8eef6; text-align: left; padding: 1mm 1.5mm; border-bottom: 1px solid #8aa; vertical-align: bottom; font-weight: bold; }
+table.data td { overflow-wrap: anywhere; padding: 0.7mm 1.5mm; border-bottom: 0.5px solid #ddd; text-align: left; vertical-align: top; font-variant-numeric: tabular-nums; }
 table.data th.num, table.data td.num { text-align: right; }
 table.data td.none { color: #666; font-style: italic; }
 table.data.transposed tbody th { background: none; text-align: left; font-weight: normal; border-bottom: 0.5px solid #ddd; }

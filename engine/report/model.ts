@@ -33,6 +33,8 @@ export interface ReportTable {
   rows: Cell[][];
   /** Print at most this many rows (long sweeps); the CSV always has them all. */
   printRows?: number;
+  /** Leading columns that identify a row, repeated in every part when the table is too wide for the page. */
+  keyColumns?: number;
   /** Printed with columns as rows (a few rows of many metrics read better down the page); CSV is the same. */
   transpose?: boolean;
 }

@@ -14,6 +14,15 @@ const pdftotext = (file: string, page?: number): string =>
   execFileSync('pdftotext', [...(page ? ['-f', String(page), '-l', String(page)] : []), '-layout', file, '-'], { encoding: 'utf8' });
 const pageSize = (file: string): string => /Page size:\s+([\d.]+ x [\d.]+)/.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8' }))![1]!;
 
+/** Heights of the words pdftotext finds, per page, in points. */
+function wordHeightsByPage(file: string): number[][] {
+  const xml = execFileSync('pdftotext', ['-bbox', file, '-'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return xml.split('<page ').slice(1).map((page) =>
+    [...page.matchAll(/yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"/g)].map((m) => Number(m[2]) - Number(m[1])));
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
 let chromium: string | null;
 try { chromium = findChromium(); } catch { chromium = null; }
 
@@ -65,6 +74,21 @@ describe.skipIf(chromium === null)('PDF through Chromium', () => {
     }
     expect(text).toContain('cycle p99 (ms)');
     expect(text).toContain('RSS (MB)');
+  });
+
+  it('prints a report with a wide sweep table at full size on every page, the table split into parts', async () => {
+    const model = await buildReport({ workspace: await richWorkspace() });
+    const printed = await printReportPdf(model, { paper: 'A4' });
+    const dir = await tempDir();
+    const file = path.join(dir, 'sweep.pdf');
+    await writeFile(file, printed.pdf);
+    const heights = wordHeightsByPage(file);
+    expect(heights).toHaveLength(printed.pages);
+    // Table text is 8 pt (word boxes about 9.3 pt tall) and body text 9.5 pt; a page Chromium
+    // shrinks to fit a wide table comes out near 6 pt.
+    heights.forEach((h, i) => expect(median(h), `page ${i + 1}`).toBeGreaterThan(8.5));
+    const text = pdftotext(file);
+    expect(text).toMatch(/Sweep results \(part 1 of [2-9]\)/);
   });
 
   it('the CLI writes PDF, CSV and HTML, and refuses to write over the workspace', async () => {

@@ -12,6 +12,8 @@ export interface PrintOptions {
   footerTitle?: string;
   /** Longest wait for the page's charts, in ms. */
   renderTimeoutMs?: number;
+  /** Called as printing moves on: Chromium started, each printing with its page count. */
+  onProgress?: (progress: { done: number; total: number; label: string }) => void;
 }
 
 const candidates: readonly string[] = [

@@ -22,18 +22,33 @@ const MAX_PASSES = 3;
  */
 export async function printReportPdf(model: ReportModel, options: PrintOptions & { paper?: Paper } = {}): Promise<PrintedReport> {
   const paper = options.paper ?? 'A4';
+  // Steps: Chromium's start, then up to MAX_PASSES printings; each says how long it took, so a
+  // slow export shows where its time went.
+  const total = MAX_PASSES + 1;
+  const started = performance.now();
+  const seconds = (from: number): string => ((performance.now() - from) / 1000).toFixed(1);
+  options.onProgress?.({ done: 0, total, label: 'starting Chromium' });
   const printer = await openPrinter({ ...options, paper, footerTitle: options.footerTitle ?? model.title });
+  options.onProgress?.({ done: 1, total, label: `Chromium started in ${seconds(started)} s; laying out pages` });
   try {
     let tocPages = new Map<string, number>();
     let html = renderReportHtml(model, { paper });
+    let passStart = performance.now();
     let pdf = await printer.print(html);
-    for (let pass = 1; pass < MAX_PASSES; pass++) {
+    let pass = 1;
+    const printed = (): void => options.onProgress?.({ done: 1 + pass, total, label: `printed ${countPages(pdf)} pages in ${seconds(passStart)} s (printing ${pass}: contents page numbers)` });
+    printed();
+    for (; pass < MAX_PASSES; ) {
       const found = sectionPagesFromPdf(model, pdf);
       if (found.size === 0 || sameMap(found, tocPages)) break;
       tocPages = found;
       html = renderReportHtml(model, { paper, tocPages });
+      passStart = performance.now();
       pdf = await printer.print(html);
+      pass++;
+      printed();
     }
+    options.onProgress?.({ done: total, total, label: `printed ${countPages(pdf)} pages in ${seconds(started)} s` });
     return { pdf, html, pages: countPages(pdf), sectionPages: sectionPagesFromPdf(model, pdf) };
   } finally {
     await printer.close();

@@ -5,6 +5,8 @@ export class WorkspaceError extends Error {
     readonly where: string,
     readonly detail: string,
     readonly code: 'unreadable' | 'parse' | 'invalid' | 'newer-version' | 'conflict' | 'refused',
+    /** Every problem found, each naming its place, when there is more than the one in the message. */
+    readonly problems: readonly string[] = [],
   ) {
     super(`${file}${where ? ` at ${where}` : ''}: ${detail}`);
     this.name = 'WorkspaceError';

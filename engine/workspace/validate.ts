@@ -39,17 +39,23 @@ export function validateWorkspace(file: string, value: unknown, text?: string, t
     }
   }
   if (validateSchema(value)) return value;
-  const error = (validateSchema.errors ?? [])[0];
+  const errors = validateSchema.errors ?? [];
+  const error = errors[0];
   if (!error) throw new WorkspaceError(file, '$', 'does not match the workspace schema', 'invalid');
-  const path = jsonPathOf(error.instancePath);
-  let where = path;
-  // describeSchemaError leads with the path; the place goes in `where`, so keep the sentence only.
-  const sentence = describeSchemaError(error).slice(path.length + 2);
-  if (text !== undefined && tree !== undefined) {
-    const segments = error.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
-    const node = findNodeAtLocation(tree, segments);
-    if (node) where = `${path} (${lineColumn(text, node.offset)})`;
-  }
-  const more = (validateSchema.errors?.length ?? 1) - 1;
-  throw new WorkspaceError(file, where, sentence + (more > 0 ? ` (and ${more} more problem${more > 1 ? 's' : ''})` : ''), 'invalid');
+  const placeOf = (e: typeof error): { where: string; sentence: string } => {
+    const path = jsonPathOf(e.instancePath);
+    let where = path;
+    // describeSchemaError leads with the path; the place goes in `where`, so keep the sentence only.
+    const sentence = describeSchemaError(e).slice(path.length + 2);
+    if (text !== undefined && tree !== undefined) {
+      const segments = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
+      const node = findNodeAtLocation(tree, segments);
+      if (node) where = `${path} (${lineColumn(text, node.offset)})`;
+    }
+    return { where, sentence };
+  };
+  const { where, sentence } = placeOf(error);
+  const problems = errors.length > 1 ? errors.map((e) => { const p = placeOf(e); return `${p.where}: ${p.sentence}`; }) : [];
+  const more = errors.length - 1;
+  throw new WorkspaceError(file, where, sentence + (more > 0 ? ` (and ${more} more problem${more > 1 ? 's' : ''})` : ''), 'invalid', problems);
 }

@@ -79,8 +79,9 @@ A report never writes over the workspace file.`)
         process.stdout.write(`wrote ${written.files.length} files to ${written.dir}\n`);
       }
       if (pdfPath) {
+        const printing = terminalProgress('pdf');
         try {
-          const printed = await printReportPdf(model, { paper, signal, ...(opts.chromium ? { chromiumPath: opts.chromium } : {}) });
+          const printed = await printReportPdf(model, { paper, signal, onProgress: (p) => printing.update(p.done, p.total, p.label), ...(opts.chromium ? { chromiumPath: opts.chromium } : {}) }).finally(() => printing.stop());
           await writeFile(pdfPath, printed.pdf);
           process.stdout.write(`wrote ${pdfPath} (${printed.pages} pages, ${paper})\n`);
           if (htmlPath) {

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { InvalidArgumentError, type Command } from 'commander';
 import { createLogger, rendererDistDir } from '../../runtime/index.js';
-import { createEngine, startBrowserServer } from '../../host/index.js';
 
 export function parsePort(value: string): number {
   const port = Number(value);
@@ -20,6 +19,9 @@ function openInBrowser(url: string): void {
 }
 
 export async function serveWorkbench(options: { port: number; open: boolean; banner?: string }): Promise<void> {
+  // The engine host pulls in every feature; loading it only here keeps `headroom --help` and
+  // every other command quick to start.
+  const { createEngine, startBrowserServer } = await import('../../host/index.js');
   const log = createLogger('engine');
   const engine = createEngine(log);
   const server = await startBrowserServer(engine, { port: options.port, rendererDir: rendererDistDir() }, log);

@@ -107,17 +107,26 @@ export function registerSmp(program: Command): void {
       const workers = opts.workers === undefined ? undefined : Number(opts.workers);
       if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new Error(`--workers must be a whole number ≥ 0 (got "${opts.workers}")`);
       const progress = terminalProgress('sweep');
-      let rows;
+      const signal = interruptSignal();
+      // Finished rows arrive one by one; a Ctrl+C keeps them instead of throwing them away.
+      const finished: Row[] = [];
+      let total = 0;
+      let rows: Row[];
       try {
         rows = await runSweep(spec, {
-          signal: interruptSignal(),
-          onProgress: (p) => progress.update(p.done, p.total),
+          signal,
+          onProgress: (p) => { total = p.total; finished.push(p.row as Row); progress.update(p.done, p.total); },
           ...(workers !== undefined ? { workers } : {}),
-        });
+        }) as Row[];
+      } catch (err) {
+        if (!signal.aborted) throw err;
+        rows = finished;
+        process.stderr.write(`sweep cancelled after ${rows.length} of ${total} points; the finished rows follow\n`);
+        process.exitCode = 130;
       } finally {
         progress.stop();
       }
-      const out = rows as Row[];
+      const out = rows;
       if (opts.csv) {
         await writeFile(opts.csv, formatRows(out, 'csv'));
         process.stderr.write(`wrote ${rows.length} rows to ${opts.csv}\n`);

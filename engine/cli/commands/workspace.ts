@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { newWorkspace, openWorkspace, saveWorkspace, WORKSPACE_FILE_SUFFIX } from '../../workspace/index.js';
+import { newWorkspace, openWorkspace, saveWorkspace, WorkspaceError, WORKSPACE_FILE_SUFFIX } from '../../workspace/index.js';
 
 export function registerWorkspace(program: Command): void {
   const workspace = program.command('workspace').description('create and check workspace files (*.headroom.json)');
@@ -15,7 +15,8 @@ export function registerWorkspace(program: Command): void {
   workspace
     .command('check <files...>')
     .description('validate workspace files; exits 1 if any is invalid, naming the file and JSON path')
-    .action(async (files: string[]) => {
+    .option('--all', 'list every problem of an invalid file, not only the first')
+    .action(async (files: string[], opts: { all?: boolean }) => {
       let bad = 0;
       for (const file of files) {
         try {
@@ -23,7 +24,13 @@ export function registerWorkspace(program: Command): void {
           process.stdout.write(`ok ${opened.path} (${opened.workspace.name})\n`);
         } catch (err) {
           bad++;
-          process.stdout.write(`invalid ${err instanceof Error ? err.message : String(err)}\n`);
+          const message = err instanceof Error ? err.message : String(err);
+          const problems = err instanceof WorkspaceError ? err.problems : [];
+          if (opts.all && problems.length > 0) {
+            process.stdout.write(`invalid ${err instanceof WorkspaceError ? err.file : file}: ${problems.length} problems\n${problems.map((p) => `  ${p}\n`).join('')}`);
+          } else {
+            process.stdout.write(`invalid ${message}${problems.length > 0 ? ' (--all lists them)' : ''}\n`);
+          }
         }
       }
       if (bad > 0) process.exitCode = 1;

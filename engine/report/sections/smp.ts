@@ -269,6 +269,8 @@ export function sweepSection(sweep: SavedSweep): ReportSection {
   const cells = rows.map((r) => keys.map((k) => r[k] ?? null));
   const t = table(`${section.id}.rows`, 'Sweep results', columns, cells);
   t.printRows = SWEEP_PRINT_ROWS;
+  // A wide sweep table prints in parts; each repeats the swept parameters so rows read across.
+  t.keyColumns = sweep.axes.length;
   section.tables.push(t);
   if (rows.length > SWEEP_PRINT_ROWS) section.paragraphs.push(`The printed table shows the first ${SWEEP_PRINT_ROWS} of ${rows.length} rows; the CSV export has them all.`);
   const metric = 'autopilotVsStandard';
