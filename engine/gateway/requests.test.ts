@@ -8,9 +8,7 @@ import { peakRssBytes, startGatewayProcess, startNbdkit, type Spawned } from './
 import { CMD_FLUSH, CMD_READ, CMD_TRIM, CMD_WRITE, CMD_WRITE_ZEROES } from './nbd-constants.js';
 
 const haveNbdkit = (process.env.PATH ?? '').split(':').some((d) => d && existsSync(path.join(d, 'nbdkit')));
-const haveBuild = existsSync(path.resolve(import.meta.dirname, '../../dist/engine/cli/main.js'));
 if (!haveNbdkit) console.warn('gateway request tests skipped: nbdkit missing (apt-get install nbdkit)');
-if (!haveBuild) throw new Error('the CLI is not built: run "npm run build:engine" first');
 const withNbdkit = haveNbdkit ? describe : describe.skip;
 
 const MiB = 1024 * 1024;
