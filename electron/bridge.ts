@@ -28,15 +28,19 @@ export interface ShellBridge {
   /** Answer to 'close-requested': true closes the window (after the renderer saved or the user discarded). */
   confirmClose(close: boolean): void;
   onMenuCommand(listener: (command: MenuCommand) => void): () => void;
-  /** Print the report's HTML with Electron's printToPDF (the same page settings the engine gives Chromium). */
-  printReport(request: ReportPrintRequest): Promise<{ path: string; pages: number | null }>;
+  /**
+   * Print the report's HTML with Electron's printToPDF (the same page settings the engine gives
+   * Chromium). Main asks the user where to save it; null when they cancel.
+   */
+  printReport(request: ReportPrintRequest): Promise<{ path: string; pages: number | null } | null>;
 }
 
 export interface ReportPrintRequest {
   html: string;
   paper: 'A4' | 'Letter';
-  outPath: string;
   title: string;
+  /** Only a suggestion for the save dialog: the PDF goes where the user chooses there. */
+  defaultPath?: string;
 }
 
 /** Channel names shared by main and preload; main checks every sender against the app:// origin. */

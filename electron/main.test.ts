@@ -1,9 +1,15 @@
-import { mkdtempSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { CONTENT_SECURITY_POLICY } from '../engine/host/csp.js';
+import { buildReport, renderReportHtml } from '../engine/report/index.js';
+import { samplePath } from '../engine/report/testing/fixtures.js';
 import { IPC } from './bridge.js';
 import { createFakeElectron, fakeEvent, FakeBrowserWindow, reset, type FakeEvent } from './test/fake-electron.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 interface MenuItem { label?: string; role?: string; submenu?: MenuItem[]; click?: () => void; enabled?: boolean; accelerator?: string }
 
@@ -15,6 +21,8 @@ async function boot(options: { userData?: string } = {}) {
   // A built renderer for the app:// protocol to serve.
   mkdirSync(path.join(appPath, 'dist', 'renderer'), { recursive: true });
   writeFileSync(path.join(appPath, 'dist', 'renderer', 'index.html'), '<!doctype html><title>Headroom</title>');
+  // The app's own dependencies (plotly for report charts), as a packaged app has them beside it.
+  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(appPath, 'node_modules'));
   const fake = createFakeElectron(userData, appPath);
   vi.doMock('electron', () => fake.electron);
   const { startShell } = await import('./main.js');
@@ -52,6 +60,7 @@ describe('Electron shell setup', () => {
     expect(prefs.nodeIntegration).toBe(false);
     expect(prefs.webSecurity).toBe(true);
     expect(prefs.webviewTag).toBe(false);
+    expect(prefs.disableBlinkFeatures).toBe('Auxclick');
     expect(String(prefs.preload)).toMatch(/preload\.(cjs|js)$/);
     expect(window.loadedUrl).toBe('app://headroom/index.html');
   });
@@ -80,15 +89,36 @@ describe('Electron shell setup', () => {
     const inside: FakeEvent = fakeEvent();
     window.webContents.emit('will-navigate', inside, 'app://headroom/index.html');
     expect(inside.defaultPrevented).toBe(false);
-    expect(window.webContents.windowOpenHandler!({ url: 'https://docs.example/' })).toEqual({ action: 'deny' });
     expect(window.webContents.windowOpenHandler!({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' });
-    expect(state.openedExternally).toEqual(['https://docs.example/']);
+    expect(state.openedExternally).toEqual([]);
     const webview = fakeEvent();
     window.webContents.emit('will-attach-webview', webview);
     expect(webview.defaultPrevented).toBe(true);
-    let granted: boolean | undefined;
-    window.webContents.permissionHandler!(window.webContents, 'media', (g) => { granted = g; });
-    expect(granted).toBe(false);
+  });
+
+  it("opens only the project's documentation in the user's browser", async () => {
+    const { window, state } = await boot();
+    const docs = 'https://github.com/headroom-planning/headroom#readme';
+    const page = 'https://github.com/headroom-planning/headroom/blob/main/README.md#prometheus';
+    for (const url of [docs, page]) expect(window.webContents.windowOpenHandler!({ url })).toEqual({ action: 'deny' });
+    for (const url of [
+      'https://docs.example/', 'https://github.com/headroom-planning/headroom-evil', 'https://github.com/someone-else/headroom',
+      'https://github.com.evil.example/headroom-planning/headroom', 'http://github.com/headroom-planning/headroom',
+      'https://user:pw@github.com/headroom-planning/headroom', 'https://github.com:8443/headroom-planning/headroom',
+      'javascript:alert(1)', 'not a url',
+    ]) window.webContents.windowOpenHandler!({ url });
+    findItem(menu(state), 'Help', 'Headroom Documentation')!.click!();
+    expect(state.openedExternally).toEqual([docs, page, docs]);
+  });
+
+  it('grants no permission, asked for or merely checked', async () => {
+    const { window } = await boot();
+    for (const permission of ['media', 'notifications', 'clipboard-read', 'geolocation', 'hid', 'serial']) {
+      let granted: boolean | undefined;
+      window.webContents.permissionHandler!(window.webContents, permission, (g) => { granted = g; });
+      expect(granted).toBe(false);
+      expect(window.webContents.permissionCheckHandler!(window.webContents, permission)).toBe(false);
+    }
   });
 
   it('answers IPC only from its own page', async () => {
@@ -169,28 +199,96 @@ describe('Electron shell setup', () => {
     expect(window.destroyed).toBe(true);
   });
 
-  it('exports a report from File > Export…: the renderer is asked, then main prints its HTML with printToPDF', async () => {
+  it('exports a report from File > Export…: the renderer is asked, main asks where, then prints its HTML on app://report under the CSP', async () => {
     const { window, state } = await boot();
     findItem(menu(state), 'File', 'Export…')!.click!();
     expect(window.webContents.sent.at(-1)).toEqual({ channel: IPC.menuCommand, args: [{ command: 'export' }] });
 
-    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'headroom-export-')), 'study-report.pdf');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'headroom-export-'));
+    state.dialogAnswer.save = path.join(dir, 'study-report');
     const print = state.ipcHandlers.get(IPC.reportPrint)!;
-    const html = '<!doctype html><title>Study</title><script>window.__reportReady = true</script>';
-    const result = await print(trusted(window), { html, paper: 'Letter', outPath: out, title: 'Study' }) as { path: string; pages: number };
+    const html = renderReportHtml(await buildReport(samplePath), { paper: 'Letter' });
+    expect(html).toMatch(/data-chart="0"/);
+    // A path from the page is no more than a suggestion for the dialog; an extra outPath is ignored.
+    const planted = path.join(dir, 'planted.pdf');
+    const result = await print(trusted(window), { html, paper: 'Letter', title: 'Study', defaultPath: path.join(dir, 'suggested'), outPath: planted }) as { path: string; pages: number };
+    const out = path.join(dir, 'study-report.pdf');
     expect(result).toEqual({ path: out, pages: 2 });
     expect(readFileSync(out, 'latin1')).toMatch(/^%PDF-/);
+    expect(existsSync(planted)).toBe(false);
+    expect(state.dialogCalls.at(-1)).toMatchObject({ kind: 'save', options: { defaultPath: path.join(dir, 'suggested.pdf'), filters: [{ extensions: ['pdf'] }] } });
+
     const printer = FakeBrowserWindow.all.find((w) => w !== window)!;
-    expect(printer.loadedFileText).toBe(html);
     expect(printer.options.show).toBe(false);
-    expect((printer.options.webPreferences as Record<string, unknown>).sandbox).toBe(true);
+    const prefs = printer.options.webPreferences as Record<string, unknown>;
+    expect(prefs).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, webSecurity: true, javascript: true, disableBlinkFeatures: 'Auxclick' });
+    expect(prefs.preload).toBeUndefined();
+    expect(printer.loadedUrl).toMatch(/^app:\/\/report\/[0-9a-f]{32}\/report\.html$/);
+    const [page, ...scripts] = printer.loaded;
+    expect(page).toMatchObject({ status: 200, csp: CONTENT_SECURITY_POLICY });
+    // plotly and the page script are served as files of the page's own origin; nothing runs inline.
+    expect(page!.text).not.toMatch(/<script>/);
+    expect(page!.text).toContain('<script type="application/json" id="report-charts">');
+    expect(scripts.map((s) => [s.url.replace(/^.*\//, ''), s.status, s.csp])).toEqual([['plotly.js', 200, CONTENT_SECURITY_POLICY], ['page.js', 200, CONTENT_SECURITY_POLICY]]);
+    expect(scripts[1]!.text).toContain('__reportReady');
     expect(printer.destroyed).toBe(true);
     expect(printer.webContents.printed[0]).toMatchObject({ pageSize: 'Letter', printBackground: true, displayHeaderFooter: true, preferCSSPageSize: true });
     expect(String(printer.webContents.printed[0]!.footerTemplate)).toContain('pageNumber');
+    // Once printed the page is gone, and the print origin is not the workbench's.
+    const handler = state.protocolHandlers.get('app')!;
+    expect((await handler(new Request(printer.loadedUrl!))).status).toBe(404);
+    const fromPrinter = { sender: printer.webContents, senderFrame: { url: printer.loadedUrl! } };
+    await expect(Promise.resolve().then(() => state.ipcHandlers.get(IPC.openDialog)!(fromPrinter))).rejects.toThrow(/untrusted/);
 
-    await expect(Promise.resolve().then(() => print(untrusted(window), { html, paper: 'A4', outPath: out, title: 'x' }))).rejects.toThrow(/untrusted/);
-    await expect(Promise.resolve().then(() => print(trusted(window), { html, paper: 'A4', outPath: '/tmp/x.headroom.json', title: 'x' }))).rejects.toThrow(/workspace/);
-    await expect(Promise.resolve().then(() => print(trusted(window), { html, paper: 'B5', outPath: out, title: 'x' }))).rejects.toThrow(/malformed/);
+    await expect(Promise.resolve().then(() => print(untrusted(window), { html, paper: 'A4', title: 'x' }))).rejects.toThrow(/untrusted/);
+    await expect(Promise.resolve().then(() => print(trusted(window), { html, paper: 'B5', title: 'x' }))).rejects.toThrow(/malformed/);
+  });
+
+  it('prints a report without charts with JavaScript off, and a script the engine did not write stays inline for the CSP to block', async () => {
+    const { window, state } = await boot();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'headroom-export-'));
+    state.dialogAnswer.save = path.join(dir, 'plain.pdf');
+    const print = state.ipcHandlers.get(IPC.reportPrint)!;
+    const planted = '<script>window.__reportReady = true; fetch("https://evil.example/")</script>';
+    await print(trusted(window), { html: `<!doctype html><title>Plain</title><p>No charts</p>${planted}`, paper: 'A4', title: 'Plain' });
+    const printer = FakeBrowserWindow.all.at(-1)!;
+    expect((printer.options.webPreferences as Record<string, unknown>).javascript).toBe(false);
+    expect(printer.webContents.scriptsRun).toBe(0);
+    expect(printer.loaded).toHaveLength(1);
+    expect(printer.loaded[0]!.text).toContain(planted);
+    expect(printer.loaded[0]!.csp).toMatch(/script-src 'self'(;|$)/);
+    expect(readFileSync(path.join(dir, 'plain.pdf'), 'latin1')).toMatch(/^%PDF-/);
+  });
+
+  it('prints nothing when the user cancels the save dialog, and never overwrites a file the dialog did not confirm', async () => {
+    const { window, state } = await boot();
+    const print = state.ipcHandlers.get(IPC.reportPrint)!;
+    const windows = FakeBrowserWindow.all.length;
+    state.dialogAnswer.canceled = true;
+    expect(await print(trusted(window), { html: '<p>x</p>', paper: 'A4', title: 'x' })).toBeNull();
+    expect(FakeBrowserWindow.all).toHaveLength(windows);
+    state.dialogAnswer.canceled = false;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'headroom-export-'));
+    writeFileSync(path.join(dir, 'q3.pdf'), 'keep me');
+    state.dialogAnswer.save = path.join(dir, 'q3');
+    await expect(Promise.resolve().then(() => print(trusted(window), { html: '<p>x</p>', paper: 'A4', title: 'x' }))).rejects.toThrow(/q3\.pdf already exists/);
+    expect(readFileSync(path.join(dir, 'q3.pdf'), 'utf8')).toBe('keep me');
+  });
+
+  it('passes every file chosen in a native dialog through one place before the page gets its path', async () => {
+    const { window, state } = await boot();
+    const ipc = await import('./ipc.js');
+    const chosen: Array<[string, string]> = [];
+    // The handlers as main registers them, with a recording userChoseFile (where the engine's grant goes).
+    ipc.registerIpcHandlers({
+      windowFor: () => window as never, recent: { files: [], add: () => undefined }, setDocumentState: () => undefined, confirmClose: () => undefined,
+      reportPages: null as never, userChoseFile: (file, access) => { chosen.push([file, access]); },
+    });
+    expect(await state.ipcHandlers.get(IPC.openDialog)!(trusted(window))).toBe('/tmp/chosen.headroom.json');
+    expect(await state.ipcHandlers.get(IPC.saveDialog)!(trusted(window), null)).toBe('/tmp/saved.headroom.json');
+    state.dialogAnswer.canceled = true;
+    expect(await state.ipcHandlers.get(IPC.openDialog)!(trusted(window))).toBeNull();
+    expect(chosen).toEqual([['/tmp/chosen.headroom.json', 'read'], ['/tmp/saved.headroom.json', 'write']]);
   });
 
   it('remembers the window placement', async () => {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow, dialog, Menu, shell } from 'electron';
+import { app, BrowserWindow, dialog, Menu } from 'electron';
 import type { DocumentState } from './bridge.js';
 import { IPC } from './bridge.js';
 import { EngineProcess } from './engine-process.js';
@@ -8,10 +8,9 @@ import { registerIpcHandlers } from './ipc.js';
 import { buildMenuTemplate } from './menu.js';
 import { registerAppScheme, serveRendererOverAppScheme } from './protocol.js';
 import { RecentFiles } from './recent.js';
-import { APP_ORIGIN, hardenWebContents, secureWebPreferences } from './security.js';
+import { KnownReportScripts, ReportPages } from './report-print.js';
+import { APP_ORIGIN, createSecureWindow, DOCS_URL, hardenWebContents, openDocs } from './security.js';
 import { loadWindowState, trackWindowState } from './window-state.js';
-
-const DOCS_URL = 'https://github.com/headroom-planning/headroom#readme';
 
 /** Where the pieces are, whether run by Forge in development or from the packaged app. */
 export function resolveAppPaths(mainDir: string, appPath: string): { rendererDir: string; preload: string; engineEntry: string } {
@@ -41,22 +40,21 @@ export function startShell(mainDir: string): void {
       send: sendMenu,
       clearRecent: () => recent.clear(),
       showAbout: () => void dialog.showMessageBox({ type: 'info', title: 'About Headroom', message: `Headroom ${app.getVersion()}`, detail: 'Capacity planning for storage SLA control and SMP bus-aware dispatch.' }),
-      openDocs: () => void shell.openExternal(DOCS_URL),
+      openDocs: () => void openDocs(DOCS_URL),
     }, process.platform, dev)));
   };
   let recent: RecentFiles;
 
   const createWindow = (paths: ReturnType<typeof resolveAppPaths>): BrowserWindow => {
     const state = loadWindowState();
-    const window = new BrowserWindow({
+    const window = createSecureWindow({
       ...(state.centre ? { width: state.bounds.width, height: state.bounds.height, center: true } : state.bounds),
       minWidth: 900,
       minHeight: 600,
       show: false,
       title: 'Headroom',
       backgroundColor: '#1e1f22',
-      webPreferences: secureWebPreferences(paths.preload),
-    });
+    }, { preload: paths.preload, javascript: true });
     records.set(window, { document: { path: null, title: 'Headroom', dirty: false }, closeConfirmed: false });
     hardenWebContents(window.webContents);
     trackWindowState(window);
@@ -83,7 +81,8 @@ export function startShell(mainDir: string): void {
 
   void app.whenReady().then(() => {
     const paths = resolveAppPaths(mainDir, app.getAppPath());
-    serveRendererOverAppScheme(paths.rendererDir);
+    const reportPages = new ReportPages(KnownReportScripts.load(app.getAppPath()));
+    serveRendererOverAppScheme(paths.rendererDir, reportPages);
     recent = new RecentFiles(applyMenu);
     applyMenu(recent.files);
     engine = new EngineProcess(paths.engineEntry, (m) => console.error(`[headroom] ${m}`));
@@ -102,6 +101,10 @@ export function startShell(mainDir: string): void {
         const record = records.get(window);
         if (record && close) { record.closeConfirmed = true; window.close(); }
       },
+      reportPages,
+      // The engine does not yet take grants; when it does, hand it this file here (awaited, so the
+      // grant is in place before the page asks the engine to open or save the file).
+      userChoseFile: () => undefined,
     });
     createWindow(paths);
     app.on('activate', () => { if (BrowserWindow.getAllWindows().length === 0) createWindow(paths); });

@@ -13,7 +13,7 @@ const bridge: ShellBridge = {
   recentFiles: () => ipcRenderer.invoke(IPC.recentFiles) as Promise<string[]>,
   setDocumentState: (state: DocumentState) => ipcRenderer.send(IPC.documentState, state),
   confirmClose: (close) => ipcRenderer.send(IPC.confirmClose, close),
-  printReport: (request) => ipcRenderer.invoke(IPC.reportPrint, request) as Promise<{ path: string; pages: number | null }>,
+  printReport: (request) => ipcRenderer.invoke(IPC.reportPrint, request) as Promise<{ path: string; pages: number | null } | null>,
   onMenuCommand: (listener) => {
     const handler = (_event: unknown, command: MenuCommand): void => listener(command);
     ipcRenderer.on(IPC.menuCommand, handler);

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { protocol } from 'electron';
 import { CONTENT_SECURITY_POLICY } from '../engine/host/csp.js';
+import { REPORT_HOST, type ReportPages } from './report-print.js';
 import { APP_HOST, APP_SCHEME } from './security.js';
 
 const MIME: Record<string, string> = {
@@ -19,12 +20,14 @@ export function registerAppScheme(): void {
 
 /**
  * Serves the built renderer over app://headroom/ instead of file://, so the page has a real
- * origin, gets the same CSP as browser mode, and cannot read arbitrary files by URL.
+ * origin, gets the same CSP as browser mode, and cannot read arbitrary files by URL. Report pages
+ * being printed are served, from memory, on their own origin app://report/.
  */
-export function serveRendererOverAppScheme(rendererDir: string): void {
+export function serveRendererOverAppScheme(rendererDir: string, reports: ReportPages): void {
   const root = path.resolve(rendererDir);
   protocol.handle(APP_SCHEME, async (request) => {
     const url = new URL(request.url);
+    if (url.host === REPORT_HOST) return reports.serve(url);
     if (url.host !== APP_HOST) return new Response('not found', { status: 404 });
     let rel: string;
     try { rel = decodeURIComponent(url.pathname); } catch { return new Response('bad request', { status: 400 }); }

@@ -12,6 +12,8 @@ const tools = [
   { command: 'qemu-img', pkg: 'qemu-utils', why: 'NBD client tests' },
   { command: 'pdftotext', pkg: 'poppler-utils', why: 'report tests' },
   { command: 'pdftoppm', pkg: 'poppler-utils', why: 'report tests' },
+  { command: 'prometheus', pkg: 'prometheus', why: '/metrics scraped by a real Prometheus' },
+  { command: 'promtool', pkg: 'prometheus', why: '/metrics checked with promtool' },
 ];
 
 function present(command) {

@@ -27,7 +27,7 @@ describe('packaging configuration', () => {
     expect(builderConfig.asarUnpack).toContain('**/*.node');
     expect(builderConfig.npmRebuild).toBe(true);
     expect((builderConfig.extraMetadata as { main: string }).main).toBe('dist/electron/main.cjs');
-    expect(builderConfig.electronFuses).toMatchObject({ runAsNode: false, onlyLoadAppFromAsar: true, enableNodeCliInspectArguments: false });
+    expect(builderConfig.electronFuses).toMatchObject({ runAsNode: false, onlyLoadAppFromAsar: true, enableNodeCliInspectArguments: false, grantFileProtocolExtraPrivileges: false });
   });
 
   it('Forge drives development with the Vite plugin and sets the fuses of its template', async () => {
@@ -36,8 +36,10 @@ describe('packaging configuration', () => {
     expect(names).toEqual(expect.arrayContaining(['vite', 'fuses']));
     const fuses = (config.plugins ?? []).find((p) => (p as { name: string }).name === 'fuses') as unknown as { fusesConfig: Record<string, unknown> };
     const values = Object.values(fuses.fusesConfig);
-    // RunAsNode, NodeOptions and inspect arguments off; cookie encryption, asar integrity and asar-only on.
-    expect(values.filter((v) => v === false)).toHaveLength(3);
+    // RunAsNode, NodeOptions, inspect arguments and file:// extra privileges off; cookie encryption, asar integrity and asar-only on.
+    expect(values.filter((v) => v === false)).toHaveLength(4);
+    const { FuseV1Options } = await import('@electron/fuses');
+    expect(fuses.fusesConfig[FuseV1Options.GrantFileProtocolExtraPrivileges]).toBe(false);
     expect(values.filter((v) => v === true)).toHaveLength(3);
     expect(config.packagerConfig?.asar).toMatchObject({ unpack: '**/*.node' });
   });

@@ -18,12 +18,17 @@ export class FakeWebContents extends EventEmitter {
   posted: Array<{ channel: string; message: unknown; ports: unknown[] }> = [];
   windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
   permissionHandler: ((wc: unknown, permission: string, callback: (granted: boolean) => void) => void) | null = null;
-  session = { setPermissionRequestHandler: (h: FakeWebContents['permissionHandler']) => { this.permissionHandler = h; } };
+  permissionCheckHandler: ((wc: unknown, permission: string) => boolean) | null = null;
+  session = {
+    setPermissionRequestHandler: (h: FakeWebContents['permissionHandler']) => { this.permissionHandler = h; },
+    setPermissionCheckHandler: (h: FakeWebContents['permissionCheckHandler']) => { this.permissionCheckHandler = h; },
+  };
   printed: Array<Record<string, unknown>> = [];
   /** How many readiness polls answer "not yet" before the report page says it is ready. */
   readyAfterPolls = 2;
+  scriptsRun = 0;
   send(channel: string, ...args: unknown[]): void { this.sent.push({ channel, args }); }
-  async executeJavaScript(): Promise<string> { return this.readyAfterPolls-- > 0 ? '' : 'ready'; }
+  async executeJavaScript(): Promise<string> { this.scriptsRun++; return this.readyAfterPolls-- > 0 ? '' : 'ready'; }
   async printToPDF(options: Record<string, unknown>): Promise<Buffer> {
     this.printed.push(options);
     return Buffer.from('%PDF-1.7\n1 0 obj << /Type /Page >>\n2 0 obj << /Type /Page >>\n%%EOF\n', 'latin1');
@@ -32,8 +37,13 @@ export class FakeWebContents extends EventEmitter {
   setWindowOpenHandler(handler: FakeWebContents['windowOpenHandler']): void { this.windowOpenHandler = handler; }
 }
 
+/** A response as the window received it: status, CSP and body text. */
+export interface FakeLoaded { url: string; status: number; csp: string | null; text: string }
+
 export class FakeBrowserWindow extends EventEmitter {
   static all: FakeBrowserWindow[] = [];
+  /** The handlers `protocol.handle` registered: loadURL on such a scheme goes through them, as in Electron. */
+  static protocolHandlers = new Map<string, (request: Request) => Promise<Response> | Response>();
   static focused: FakeBrowserWindow | null = null;
   static getAllWindows(): FakeBrowserWindow[] { return FakeBrowserWindow.all.filter((w) => !w.destroyed); }
   static getFocusedWindow(): FakeBrowserWindow | null { return FakeBrowserWindow.focused; }
@@ -52,7 +62,20 @@ export class FakeBrowserWindow extends EventEmitter {
     FakeBrowserWindow.all.push(this);
   }
   loadedFileText: string | null = null;
-  loadURL(url: string): Promise<void> { this.loadedUrl = url; return Promise.resolve(); }
+  /** For a custom-scheme page: the document and every <script src> it names, fetched through the handler. */
+  loaded: FakeLoaded[] = [];
+  async loadURL(url: string): Promise<void> {
+    this.loadedUrl = url;
+    const handler = FakeBrowserWindow.protocolHandlers.get(new URL(url).protocol.replace(/:$/, ''));
+    if (!handler) return;
+    const fetchOne = async (target: string): Promise<FakeLoaded> => {
+      const response = await handler(new Request(target));
+      return { url: target, status: response.status, csp: response.headers.get('content-security-policy'), text: await response.text() };
+    };
+    const page = await fetchOne(url);
+    this.loaded.push(page);
+    for (const [, src] of page.text.matchAll(/<script[^>]*\ssrc="([^"]+)"/g)) this.loaded.push(await fetchOne(new URL(src!, url).href));
+  }
   async loadFile(file: string): Promise<void> { this.loadedUrl = `file://${file}`; this.loadedFileText = readFileSync(file, 'utf8'); }
   destroy(): void { this.destroyed = true; this.webContents.emit('destroyed'); }
   show(): void {}
@@ -98,6 +121,7 @@ export function createFakeElectron(userData: string, appPath: string) {
     dialogCalls: [] as Array<{ kind: string; options: unknown }>,
     quitCalled: false,
   };
+  FakeBrowserWindow.protocolHandlers = state.protocolHandlers;
   let portSerial = 0;
   const electron = {
     app: {

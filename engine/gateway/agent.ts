@@ -81,6 +81,8 @@ export class ControlAgent {
   private redirected = false;
   private readonly unsubscribe: () => void;
   private readonly listeners: ((state: AgentState, detail: string) => void)[] = [];
+  /** Polls answered and throttle requests applied or refused since start (read by /metrics). */
+  readonly activity = { polls: 0, throttlesApplied: 0, throttlesRefused: 0 };
   /** Alerts raised while not registered, sent once registered (bounded: the latest win). */
   private pendingAlerts: ControlMessage[] = [];
   /** The hosts the server was last told about. */
@@ -208,11 +210,15 @@ export class ControlAgent {
         const stats = this.options.rollOnPoll ? this.options.gateway.rollStats() : this.options.gateway.latestStats();
         const intervalMs = stats[0] ? Math.round(stats[0].seconds * 1000) : m.intervalMs;
         this.send(frame.seq, { type: 'stats', intervalMs, entries: statsEntries(stats) });
+        this.activity.polls++;
         return;
       }
-      case 'throttle':
-        this.send(frame.seq, this.applyThrottle(m.host, m.lun, m.iopsLimit, m.mbpsLimit));
+      case 'throttle': {
+        const reply = this.applyThrottle(m.host, m.lun, m.iopsLimit, m.mbpsLimit);
+        this.activity[reply.type === 'throttleAck' && reply.ok ? 'throttlesApplied' : 'throttlesRefused']++;
+        this.send(frame.seq, reply);
         return;
+      }
       case 'config':
         // No setting is adjustable remotely yet; say which, rather than pretend.
         this.send(frame.seq, m.settings.length === 0

@@ -214,6 +214,11 @@ export class NbdGateway {
     return stats;
   }
 
+  /** Every host/LUN pair's statistics, live (for /metrics, which reads their lifetime counts). */
+  pairs(): Iterable<EntityStats> {
+    return this.pairStats.values();
+  }
+
   /** The last closed interval (what a poll answers with). */
   latestStats(): readonly IntervalStats[] {
     return this.latest;

@@ -10,7 +10,7 @@ export { fuzzGateway, soakGateway, GUARD_BYTES, type FuzzOptions, type FuzzCount
 export { HandshakeSession, type ExportCatalog, type ExportDescription, type HandshakeStep } from './handshake.js';
 export { RequestParser, type RequestSink } from './request-parser.js';
 export { ThrottleGate, realClock, type ThrottleClock, type ThrottleLimits } from './throttle.js';
-export { EntityStats, type IntervalStats, type LatencySummary, type StatsKind } from './stats.js';
+export { EntityStats, LATENCY_BUCKET_BOUNDS_US, type IntervalStats, type LatencySummary, type LifetimeStats, type LifetimeLatency, type StatsKind } from './stats.js';
 export { compileAttributionRule, splitExportName, type AttributionRule, type Attribution, type HostRange } from './attribution.js';
 export {
   parseExportSpec, parseLimitSpec, parseHostRange, parseHostPort, parseSize, GatewayConfigError,

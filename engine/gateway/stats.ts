@@ -40,6 +40,53 @@ export interface IntervalStats {
   readonly throttled: number;
 }
 
+/**
+ * Upper bounds, in microseconds, of the latency buckets each pair counts its I/O in since the
+ * gateway started (what /metrics serves as Prometheus histograms; the interval HDR histograms
+ * reset at every roll, so they cannot).
+ */
+export const LATENCY_BUCKET_BOUNDS_US: readonly number[] = [
+  50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000, 5_000_000,
+];
+
+/** One pair's reads or writes since the gateway started: per-bucket counts (the last past every bound) and sum. */
+export interface LifetimeLatency {
+  readonly buckets: ArrayLike<number>;
+  readonly sumUs: number;
+}
+
+/** A pair's counts since the gateway started; they only grow (Prometheus counters). */
+export interface LifetimeStats {
+  readonly readOps: number;
+  readonly writeOps: number;
+  readonly otherOps: number;
+  readonly readBytes: number;
+  readonly writeBytes: number;
+  readonly errors: number;
+  readonly throttled: number;
+  readonly read: LifetimeLatency;
+  readonly write: LifetimeLatency;
+}
+
+class LifetimeCounts implements LifetimeStats {
+  readOps = 0;
+  writeOps = 0;
+  otherOps = 0;
+  readBytes = 0;
+  writeBytes = 0;
+  errors = 0;
+  throttled = 0;
+  readonly read = { buckets: new Float64Array(LATENCY_BUCKET_BOUNDS_US.length + 1), sumUs: 0 };
+  readonly write = { buckets: new Float64Array(LATENCY_BUCKET_BOUNDS_US.length + 1), sumUs: 0 };
+}
+
+function countLatency(into: { buckets: Float64Array; sumUs: number }, us: number): void {
+  let i = 0;
+  while (i < LATENCY_BUCKET_BOUNDS_US.length && us > LATENCY_BUCKET_BOUNDS_US[i]!) i++;
+  into.buckets[i]!++;
+  into.sumUs += us;
+}
+
 function newHistogram(): Histogram {
   // Microseconds up to one minute, 2 significant digits: enough for p99 and small enough to reset cheaply.
   return build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2, autoResize: false });
@@ -81,6 +128,7 @@ export class EntityStats {
   private combined: Histogram | null = null;
   private startedAt: number;
   private startedMono: number;
+  private readonly counts = new LifetimeCounts();
 
   constructor(readonly kind: StatsKind, readonly host: string, readonly lun: string, now: { wall: number; mono: number }) {
     this.startedAt = now.wall;
@@ -96,6 +144,12 @@ export class EntityStats {
 
   noteThrottled(): void {
     this.throttled++;
+    this.counts.throttled++;
+  }
+
+  /** Everything counted since the gateway started (pairs only: hosts and LUNs absorb intervals). */
+  get lifetime(): LifetimeStats {
+    return this.counts;
   }
 
   /** Depth tracking only (hosts and LUNs); the pair records the I/O itself. */
@@ -106,24 +160,33 @@ export class EntityStats {
   /** `latencyUs` from arrival to completion, throttle wait included (what the client saw). */
   complete(isRead: boolean, isWrite: boolean, bytes: number, latencyUs: number, failed: boolean): void {
     this.inFlight--;
-    if (failed) { this.errors++; return; }
+    const life = this.counts;
+    if (failed) { this.errors++; life.errors++; return; }
     const us = latencyUs < 1 ? 1 : latencyUs > MAX_TRACKED_US ? MAX_TRACKED_US : Math.round(latencyUs);
     if (isRead) {
       this.readOps++;
       this.readBytes += bytes;
       this.readLatency.recordValue(us);
+      life.readOps++;
+      life.readBytes += bytes;
+      countLatency(life.read, us);
     } else if (isWrite) {
       this.writeOps++;
       this.writeBytes += bytes;
       this.writeLatency.recordValue(us);
+      life.writeOps++;
+      life.writeBytes += bytes;
+      countLatency(life.write, us);
     } else {
       this.otherOps++;
+      life.otherOps++;
     }
   }
 
   /** A request refused before reaching the backend (past the end, read-only, unknown). */
   reject(): void {
     this.errors++;
+    this.counts.errors++;
   }
 
   /** Add a pair's counts and latencies of the current interval (call before either `take`). */

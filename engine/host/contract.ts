@@ -68,6 +68,7 @@ export const methodParams = {
     { policyFile: FilePath, dbFile: FilePath, listen: Type.Object({ host: Type.String({ minLength: 1, maxLength: 255 }), port: Type.Integer({ minimum: 0, maximum: 65535 }) }, { additionalProperties: false }) },
     { additionalProperties: false },
   ),
+  'sla.demo': NoParams,
   'sla.stop': NoParams,
   'sla.status': NoParams,
   'sla.apply': Type.Object({ text: Type.String({ maxLength: 2_000_000 }), source: Type.String({ maxLength: 500 }) }, { additionalProperties: false }),
@@ -204,12 +205,21 @@ export interface MethodResults {
   'policy.complete': PolicyCompletion[];
   'policy.write': PolicyFile;
   'sla.start': SlaServerStatus;
+  'sla.demo': SlaServerStatus & { demo: SlaDemoInfo };
   'sla.stop': { stopped: boolean };
   'sla.status': SlaServerStatus | null;
   'sla.apply': SlaApplyResult;
   'sla.history': PolicyVersion[];
   'sla.series': { resolution: string; points: ClassPoint[] };
   'sla.timeline': Timeline;
+}
+
+/** What the Monitor's demo runs: real storage (nbdkit, a gateway, fio) or, without those tools, the simulated fleet. */
+export interface SlaDemoInfo {
+  mode: 'storage' | 'simulated';
+  detail: string;
+  /** The demo's own folder: its policy copy, secret and database (never samples/). */
+  folder: string;
 }
 
 export interface StreamTypes {

@@ -4,11 +4,12 @@ import path from 'node:path';
 import type { Logger } from '../runtime/index.js';
 import { checkPolicy, policyCompletionsAt, policyHoverAt, policyJsonSchema } from '../sla/index.js';
 import { SlaServer } from '../sla/server/index.js';
+import { planDemo, startDemo, type DemoRun } from '../sla/demo/index.js';
 import type { EngineEvents } from './contract.js';
 import type { MethodHandlers } from './service.js';
 import { RpcError } from './wire.js';
 
-type SlaMethods = 'policy.schema' | 'policy.check' | 'policy.read' | 'policy.hover' | 'policy.complete' | 'policy.write' | 'sla.start' | 'sla.stop' | 'sla.status' | 'sla.apply' | 'sla.history' | 'sla.series' | 'sla.timeline';
+type SlaMethods = 'policy.schema' | 'policy.check' | 'policy.read' | 'policy.hover' | 'policy.complete' | 'policy.write' | 'sla.start' | 'sla.demo' | 'sla.stop' | 'sla.status' | 'sla.apply' | 'sla.history' | 'sla.series' | 'sla.timeline';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -18,6 +19,7 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
  */
 export function slaMethodHandlers(emit: (topic: 'sla.event', payload: EngineEvents['sla.event']) => void, log: Logger): Pick<MethodHandlers, SlaMethods> {
   let server: SlaServer | null = null;
+  let demo: DemoRun | null = null;
   let starting = false;
   const running = (): SlaServer => {
     if (!server) throw new RpcError({ code: 'unavailable', message: 'the SLA server is not running; start it from the Monitor view' });
@@ -71,9 +73,35 @@ export function slaMethodHandlers(emit: (topic: 'sla.event', payload: EngineEven
         starting = false;
       }
     },
+    'sla.demo': async () => {
+      if (server || starting) throw new RpcError({ code: 'conflict', message: 'the SLA server is already running in this engine; stop it first' });
+      starting = true;
+      try {
+        const plan = await planDemo();
+        const started = await SlaServer.start({ policyFile: plan.policyFile, dbFile: plan.dbFile, listen: { host: '127.0.0.1', port: 0 }, log });
+        try {
+          demo = await startDemo(plan, started.status().listen!, log);
+        } catch (err) {
+          await started.stop();
+          throw err;
+        }
+        started.onEvent((event) => emit('sla.event', event));
+        server = started;
+        log.info({ mode: demo.mode, folder: plan.workDir }, demo.detail);
+        return { ...started.status(), demo: { mode: demo.mode, detail: demo.detail, folder: plan.workDir } };
+      } catch (err) {
+        throw new RpcError({ code: 'invalid-input', message: err instanceof Error ? err.message : String(err) });
+      } finally {
+        starting = false;
+      }
+    },
     'sla.stop': async () => {
       const current = server;
+      const running = demo;
       server = null;
+      demo = null;
+      // The demo's load and storage go first, so the server does not record their going away as faults.
+      if (running) await running.stop();
       if (current) await current.stop();
       return { stopped: current !== null };
     },

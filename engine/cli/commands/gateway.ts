@@ -10,6 +10,7 @@ import {
   type ExportSpec, type HostRange, type IntervalStats, type LimitSpec, type LunDefinition,
 } from '../../gateway/index.js';
 import { formatRows, parseFormat, type OutputFormat, type Row } from '../output.js';
+import { METRICS_ROLL_SECONDS, parseMetricsAddress, startGatewayMetrics } from '../../metrics/index.js';
 
 interface GatewayCliOptions {
   listen: { host: string; port: number };
@@ -27,6 +28,8 @@ interface GatewayCliOptions {
   server?: { host: string; port: number };
   secretFile?: string;
   gatewayId?: string;
+  metrics?: string;
+  metricsAllowRemote?: boolean;
 }
 
 function collect<T>(parse: (text: string) => T) {
@@ -86,6 +89,7 @@ export async function runGateway(opts: GatewayCliOptions): Promise<NbdGateway> {
   const log = createLogger('gateway');
   if (opts.export.length === 0) throw new Error('--export is required (NAME=file:PATH:SIZE or NAME=nbd://HOST:PORT[/EXPORT])');
   if (opts.server && !opts.secretFile) throw new Error('--server needs --secret-file');
+  const metricsAt = opts.metrics === undefined ? null : parseMetricsAddress('--metrics', opts.metrics, opts.metricsAllowRemote);
   const luns: LunDefinition[] = [];
   try {
     for (const spec of opts.export) luns.push(await openExport(spec, { connections: opts.upstreamConnections, requestTimeoutMs: opts.upstreamTimeout * 1000 }));
@@ -97,7 +101,7 @@ export async function runGateway(opts: GatewayCliOptions): Promise<NbdGateway> {
     luns,
     attribution: { ranges: opts.hostRange, prefer: opts.preferAddress ? 'address-range' : 'export-name' },
     logger: log,
-    statsIntervalSeconds: opts.statsInterval,
+    statsIntervalSeconds: opts.statsInterval || (metricsAt && !opts.server ? METRICS_ROLL_SECONDS : 0),
     maxPayload: opts.maxPayload,
     gatewayInFlightBytes: opts.maxInflightBytes,
     connectionInFlightBytes: opts.maxInflightBytesPerConnection,
@@ -138,6 +142,7 @@ export async function runGateway(opts: GatewayCliOptions): Promise<NbdGateway> {
     });
     agent.start();
   }
+  if (metricsAt) await startGatewayMetrics(metricsAt, gateway, agent, log).catch(async (err: unknown) => { await gateway.close(); throw err; });
   const stop = (): void => { void (agent?.stop() ?? Promise.resolve()).then(() => gateway.close()).then(() => process.exit(0)); };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -199,5 +204,7 @@ export function registerGateway(program: Command): void {
     .option('--server <host:port>', 'SLA server (PMDaemon) to report to and take throttle requests from', hostPort('--server'))
     .option('--secret-file <file>', 'shared secret for authenticating to --server')
     .option('--gateway-id <id>', 'this gateway\'s id towards the SLA server')
+    .option('--metrics <host:port>', 'serve /metrics for Prometheus here (PORT alone: 127.0.0.1)')
+    .option('--metrics-allow-remote', 'let --metrics listen on an address other than loopback', false)
     .action(async (opts: GatewayCliOptions) => { await runGateway(opts); });
 }

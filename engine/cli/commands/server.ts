@@ -1,6 +1,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createLogger } from '../../runtime/index.js';
 import { SlaServer, type SlaCycleReport } from '../../sla/server/index.js';
+import { planDemo, startDemo, type DemoRun } from '../../sla/demo/index.js';
+import { parseMetricsAddress, startSlaServerMetrics } from '../../metrics/index.js';
 
 function parseListen(value: string): { host: string; port: number } {
   const colon = value.lastIndexOf(':');
@@ -31,15 +33,36 @@ export function registerServer(program: Command): void {
   program
     .command('server')
     .description('run the SLA server headless: poll gateways, analyse against the policy, throttle, and record everything in the database')
-    .requiredOption('--policy <file>', 'policy (YAML); gateway secret files are read relative to it')
-    .requiredOption('--db <file>', 'SLA database (SQLite, created if missing)')
+    .option('--policy <file>', 'policy (YAML); gateway secret files are read relative to it (required unless --demo)')
+    .option('--db <file>', 'SLA database (SQLite, created if missing; required unless --demo)')
+    .option('--demo', 'also start demo storage in a temporary folder: nbdkit, a gateway and fio for gold and bronze (a simulated gateway where nbdkit or fio is missing), with the gold-bronze policy', false)
     .addOption(new Option('--listen <host:port>', 'where gateways connect in').argParser(parseListen).default({ host: '127.0.0.1', port: 7410 }, '127.0.0.1:7410'))
     .option('--shards <n>', 'thread pairs of the daemon (default: the measured sizing rule, at most the cores)', parseShards)
     .addOption(new Option('--format <format>', 'cycle reports as text or json lines').choices(['text', 'json']).default('text'))
-    .action(async (opts: { policy: string; db: string; listen: { host: string; port: number }; shards?: number; format: string }) => {
+    .option('--metrics <host:port>', 'serve /metrics for Prometheus here (PORT alone: 127.0.0.1)')
+    .option('--metrics-allow-remote', 'let --metrics listen on an address other than loopback', false)
+    .action(async (opts: { policy?: string; db?: string; demo: boolean; listen: { host: string; port: number }; shards?: number; format: string; metrics?: string; metricsAllowRemote: boolean }, command: Command) => {
       const log = createLogger('sla-server');
-      const server = await SlaServer.start({ policyFile: opts.policy, dbFile: opts.db, listen: opts.listen, log, ...(opts.shards ? { shards: opts.shards } : {}) });
+      const metricsAt = opts.metrics === undefined ? null : parseMetricsAddress('--metrics', opts.metrics, opts.metricsAllowRemote);
+      const plan = opts.demo ? await planDemo() : null;
+      const policyFile = opts.policy ?? plan?.policyFile;
+      const dbFile = opts.db ?? plan?.dbFile;
+      if (policyFile === undefined || dbFile === undefined) throw new Error('give --policy FILE and --db FILE, or --demo');
+      // The demo's own gateway connects on loopback to whatever port is free, unless --listen says otherwise.
+      const listen = plan && command.getOptionValueSource('listen') === 'default' ? { host: '127.0.0.1', port: 0 } : opts.listen;
+      const server = await SlaServer.start({ policyFile, dbFile, listen, log, ...(opts.shards ? { shards: opts.shards } : {}) });
+      if (metricsAt) await startSlaServerMetrics(metricsAt, server, log).catch(async (err: unknown) => { await server.stop(); throw err; });
       const status = server.status();
+      let demo: DemoRun | null = null;
+      if (plan && status.listen) {
+        try {
+          demo = await startDemo(plan, status.listen, log);
+        } catch (err) {
+          await server.stop();
+          throw err;
+        }
+        process.stdout.write(opts.format === 'json' ? JSON.stringify({ event: 'demo', mode: demo.mode, detail: demo.detail, folder: plan.workDir }) + '\n' : `${demo.detail}; files in ${plan.workDir}\n`);
+      }
       process.stdout.write(`${opts.format === 'json' ? JSON.stringify({ event: 'listening', listen: status.listen, policy: status.policy?.name, version: status.policy?.version }) : `SLA server listening for gateways on ${status.listen?.host}:${status.listen?.port}, policy "${status.policy?.name}" v${status.policy?.version}, database ${status.dbFile}`}\n`);
       server.onEvent((event) => {
         if (opts.format === 'json') { process.stdout.write(JSON.stringify(event) + '\n'); return; }
@@ -52,7 +75,7 @@ export function registerServer(program: Command): void {
       const stop = (): void => {
         if (stopping) process.exit(130);
         stopping = true;
-        void server.stop().then(() => process.exit(0));
+        void Promise.resolve(demo?.stop()).then(() => server.stop()).then(() => process.exit(0));
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);

@@ -55,8 +55,9 @@ export function ReportsView({ workspace, workspacePath, connection, browse, shel
     if (viaShell && shell) {
       try {
         const rendered = await connection.engine.call('report.html', { ...common, paper });
-        const printed = await shell.printReport({ html: rendered.html, paper, outPath: pdf.trim(), title: rendered.title });
-        out.pdf = { path: printed.path, pages: printed.pages ?? 0 };
+        // The PDF field is only the save dialog's suggestion: the app asks where to put it.
+        const printed = await shell.printReport({ html: rendered.html, paper, defaultPath: pdf.trim(), title: rendered.title });
+        if (printed) out.pdf = { path: printed.path, pages: printed.pages ?? 0 };
       } catch (err) {
         setError(err instanceof Error ? err.message : String(err));
       }

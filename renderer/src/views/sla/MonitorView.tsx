@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Data } from 'plotly.js';
 import type { SlaCycleReport, SlaServerEvent, SlaServerStatus } from '../../../../engine/sla/server/index.js';
 import type { Timeline } from '../../../../engine/sla/index.js';
+import type { SlaDemoInfo } from '../../../../engine/host/contract.js';
 import type { Workspace } from '../../../../engine/workspace/schema.js';
 import { Chart } from '../../components/Chart.js';
 import type { EngineConnection } from '../../engine/connection.js';
@@ -63,6 +64,7 @@ export function MonitorView({ workspace, store, connection, browse }: { workspac
   const [feed, setFeed] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [demo, setDemo] = useState<SlaDemoInfo | null>(null);
   const listen = sla.listen ?? '127.0.0.1:7410';
   const dbFile = sla.dbFile ?? (sla.policyFile ? `${dirOf(sla.policyFile)}/headroom-sla.db` : '');
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -133,9 +135,22 @@ export function MonitorView({ workspace, store, connection, browse }: { workspac
       setBusy(false);
     }
   };
+  const startDemo = async (): Promise<void> => {
+    setBusy(true); setError(null);
+    try {
+      const s = await connection.engine.call('sla.demo', {});
+      setDemo(s.demo);
+      setStatus(s);
+      await loadHistory(s);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
   const stop = async (): Promise<void> => {
     setBusy(true);
-    try { await connection.engine.call('sla.stop', {}); setStatus(null); } catch (err) { setError(err instanceof Error ? err.message : String(err)); } finally { setBusy(false); }
+    try { await connection.engine.call('sla.stop', {}); setStatus(null); setDemo(null); } catch (err) { setError(err instanceof Error ? err.message : String(err)); } finally { setBusy(false); }
   };
 
   const charts = useMemo(() => {
@@ -178,9 +193,13 @@ export function MonitorView({ workspace, store, connection, browse }: { workspac
           </label>
           {status
             ? <button onClick={() => void stop()} disabled={busy} data-testid="monitor-stop">Stop server</button>
-            : <button className="primary" onClick={() => void start()} disabled={busy || !sla.policyFile} data-testid="monitor-start">Start server</button>}
+            : <>
+              <button className="primary" onClick={() => void start()} disabled={busy || !sla.policyFile} data-testid="monitor-start">Start server</button>
+              <button onClick={() => void startDemo()} disabled={busy} data-testid="monitor-demo" title="Start the SLA server with the gold-bronze policy and demo storage (nbdkit, a gateway and fio; a simulated gateway where those are missing), all in a temporary folder">Demo storage</button>
+            </>}
         </div>
         {error && <p className="error" role="alert">{error}</p>}
+        {demo && status && <p className={demo.mode === 'storage' ? 'hint' : 'warning'} data-testid="monitor-demo-info">{demo.mode === 'storage' ? 'Demo: ' : 'Demo (simulated): '}{demo.detail}. Its policy and database are in {demo.folder}; Stop server ends it all.</p>}
         {dbFile && <ReportPeriods workspace={workspace} store={store} />}
         {status && (
           <p className="key-figures" data-testid="monitor-status">
