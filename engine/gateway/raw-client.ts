@@ -43,7 +43,7 @@ export class RawNbdClient {
     while (this.buffered.length < n) {
       if (this.ended) throw new Error(`connection closed with ${this.buffered.length} of ${n} bytes`);
       if (Date.now() > until) throw new Error(`timed out reading ${n} bytes (have ${this.buffered.length})`);
-      await new Promise<void>((r) => { this.wake = r; setTimeout(r, 50).unref(); });
+      await new Promise<void>((r) => { this.wake = r; setTimeout(r, Math.min(50, Math.max(1, until - Date.now()))).unref(); });
     }
     const out = this.buffered.subarray(0, n);
     this.buffered = this.buffered.subarray(n);
@@ -53,7 +53,7 @@ export class RawNbdClient {
   /** Resolves once the peer has closed, or after `timeoutMs` with false. */
   async waitClosed(timeoutMs = 5000): Promise<boolean> {
     const until = Date.now() + timeoutMs;
-    while (!this.ended && Date.now() < until) await new Promise<void>((r) => { this.wake = r; setTimeout(r, 50).unref(); });
+    while (!this.ended && Date.now() < until) await new Promise<void>((r) => { this.wake = r; setTimeout(r, Math.min(50, Math.max(1, until - Date.now()))).unref(); });
     return this.ended;
   }
 
