@@ -10,6 +10,8 @@ const tools = [
   { command: 'nbdinfo', pkg: 'libnbd-bin', why: 'NBD client tests' },
   { command: 'nbdcopy', pkg: 'libnbd-bin', why: 'NBD client tests' },
   { command: 'qemu-img', pkg: 'qemu-utils', why: 'NBD client tests' },
+  { command: 'openssl', pkg: 'openssl', why: 'certificates for gateway TLS tests' },
+  { command: 'nbdsh', pkg: 'python3-libnbd', why: 'gateway conformance probes (raw NBD calls from Python)' },
   { command: 'pdftotext', pkg: 'poppler-utils', why: 'report tests' },
   { command: 'pdftoppm', pkg: 'poppler-utils', why: 'report tests' },
   { command: 'prometheus', pkg: 'prometheus', why: '/metrics scraped by a real Prometheus' },

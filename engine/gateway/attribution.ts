@@ -9,16 +9,35 @@ export interface HostRange {
 export interface AttributionRule {
   /** Ranges are tried in order; the first containing the client's address names its host. */
   readonly ranges: readonly HostRange[];
-  /** Which evidence wins when both are present. Default: the export name. */
-  readonly prefer?: 'export-name' | 'address-range';
+  /**
+   * Hosts whose identity is proven some other way (TLS PSK identities): a client without that
+   * proof may not name them, whatever its address.
+   */
+  readonly provenHosts?: Iterable<string>;
+}
+
+/** What a connection shows of who it is. */
+export interface Evidence {
+  /** The client's address as the socket reports it. */
+  readonly address: string;
+  /** The PSK identity, or the verified client certificate's CN; null without TLS or without one. */
+  readonly tlsIdentity: string | null;
 }
 
 export interface Attribution {
   readonly host: string;
   /** The LUN part of the export name the client asked for ("" means the default export). */
   readonly lun: string;
-  readonly via: 'export-name' | 'address-range' | 'address';
+  /**
+   * tls: the TLS identity; address-range: a --host-range; export-name: self-declared (HOST/LUN);
+   * address: nothing better than the client's address.
+   */
+  readonly via: 'tls' | 'address-range' | 'export-name' | 'address';
 }
+
+export type Resolution =
+  | { readonly ok: true; readonly attribution: Attribution }
+  | { readonly ok: false; readonly reason: string };
 
 /** Split `HOST/LUN`; a name without a slash is just a LUN. */
 export function splitExportName(requested: string): { host: string | null; lun: string } {
@@ -28,28 +47,57 @@ export function splitExportName(requested: string): { host: string | null; lun: 
 }
 
 export interface CompiledRule {
-  attribute(requestedExport: string, remoteAddress: string): Attribution;
+  /**
+   * The host a connection is, and the LUN it asks for. A proven identity (TLS, then address
+   * range) is the host; a HOST/LUN name that disagrees with it is refused. A client with no
+   * proven identity may name any host not bound to a proof, or is known by its address.
+   */
+  resolve(requestedExport: string, evidence: Evidence): Resolution;
+  /** The proven identity alone (null: none). */
+  identify(evidence: Evidence): { host: string; via: 'tls' | 'address-range' } | null;
+  /** True when nothing proves any identity: every host name is the client's own claim. */
+  readonly selfDeclared: boolean;
 }
 
 /** Parses the ranges once; a bad CIDR is reported naming it. */
 export function compileAttributionRule(rule: AttributionRule): CompiledRule {
   const lists = rule.ranges.map((range) => ({ host: range.host, list: parseRange(range) }));
+  const bound = new Set<string>([...rule.ranges.map((r) => r.host), ...(rule.provenHosts ?? [])]);
   const byRange = (address: string): string | null => {
-    const plain = address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
+    const plain = plainAddress(address);
     const family = net.isIPv4(plain) ? 'ipv4' : net.isIPv6(plain) ? 'ipv6' : null;
     if (family === null) return null;
     for (const { host, list } of lists) if (list.check(plain, family)) return host;
     return null;
   };
+  const identify = (evidence: Evidence): { host: string; via: 'tls' | 'address-range' } | null => {
+    if (evidence.tlsIdentity !== null) return { host: evidence.tlsIdentity, via: 'tls' };
+    const ranged = byRange(evidence.address);
+    return ranged === null ? null : { host: ranged, via: 'address-range' };
+  };
   return {
-    attribute(requestedExport, remoteAddress) {
+    selfDeclared: bound.size === 0 && rule.provenHosts === undefined,
+    identify,
+    resolve(requestedExport, evidence) {
       const { host: named, lun } = splitExportName(requestedExport);
-      const ranged = byRange(remoteAddress);
-      if (named !== null && (rule.prefer !== 'address-range' || ranged === null)) return { host: named, lun, via: 'export-name' };
-      if (ranged !== null) return { host: ranged, lun, via: 'address-range' };
-      return { host: remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress, lun, via: 'address' };
+      const proven = identify(evidence);
+      if (proven !== null) {
+        if (named !== null && named !== proven.host) {
+          return { ok: false, reason: `export "${requestedExport}" names host "${named}" but the client is "${proven.host}" (by ${proven.via === 'tls' ? 'its TLS identity' : 'its address range'})` };
+        }
+        return { ok: true, attribution: { host: proven.host, lun, via: proven.via } };
+      }
+      if (named !== null) {
+        if (bound.has(named)) return { ok: false, reason: `export "${requestedExport}" names host "${named}", which must prove its identity (TLS or address range); this client did not` };
+        return { ok: true, attribution: { host: named, lun, via: 'export-name' } };
+      }
+      return { ok: true, attribution: { host: plainAddress(evidence.address), lun, via: 'address' } };
     },
   };
+}
+
+function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
 function parseRange(range: HostRange): net.BlockList {

@@ -1,6 +1,7 @@
 import type { ThrottleLimits } from './throttle.js';
 import type { ThrottleTarget } from './gateway.js';
 import type { HostRange } from './attribution.js';
+import type { AccessRule } from './access.js';
 
 export type ExportSpec =
   | { readonly name: string; readonly kind: 'file'; readonly path: string; readonly size: number; readonly readOnly: boolean }
@@ -106,4 +107,20 @@ export function parseHostPort(option: string, text: string): { host: string; por
   const port = match ? Number(match[3]) : NaN;
   if (!match || !Number.isInteger(port) || port < 0 || port > 65535) throw new GatewayConfigError(option, text, 'expected HOST:PORT');
   return { host: match[1] ?? match[2]!, port };
+}
+
+/** `LUN=HOST[:ro][,HOST[:ro]...]` (`*` is any host), e.g. `lun0=app1,app2:ro`. */
+export function parseAllowSpec(text: string): AccessRule {
+  const eq = text.indexOf('=');
+  if (eq <= 0 || eq === text.length - 1) throw new GatewayConfigError('--allow', text, 'expected LUN=HOST[:ro][,HOST[:ro]...]');
+  const lun = text.slice(0, eq);
+  if (lun.includes('/')) throw new GatewayConfigError('--allow', text, `the LUN "${lun}" cannot contain "/"`);
+  const hosts = text.slice(eq + 1).split(',').map((part) => {
+    const [host = '', mode, extra] = part.split(':');
+    if (host === '' || host.includes('/') || extra !== undefined || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
+      throw new GatewayConfigError('--allow', text, `"${part}" is not HOST, HOST:ro or HOST:rw`);
+    }
+    return { host, mode: mode === 'ro' ? 'ro' as const : 'rw' as const };
+  });
+  return { lun, hosts };
 }

@@ -1,11 +1,12 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import fs from 'node:fs';
 import {
-  CMD_FLAG_FUA, CMD_FLUSH, CMD_READ, CMD_TRIM, CMD_WRITE, CMD_WRITE_ZEROES, DEFAULT_MAX_PAYLOAD,
+  CMD_BLOCK_STATUS, CMD_FLAG_FUA, CMD_FLUSH, CMD_READ, CMD_TRIM, CMD_WRITE, CMD_WRITE_ZEROES, DEFAULT_MAX_PAYLOAD,
   EINVAL, EIO, ENOSPC, FLAG_CAN_MULTI_CONN, FLAG_HAS_FLAGS, FLAG_READ_ONLY, FLAG_SEND_FLUSH,
   FLAG_SEND_FUA, FLAG_SEND_TRIM, FLAG_SEND_WRITE_ZEROES,
 } from './nbd-constants.js';
 import type { BackendHealth, BackendIo, BlockBackend } from './backend.js';
+import { allDataExtents } from './block-status.js';
 
 const ZERO_CHUNK = Buffer.alloc(1024 * 1024);
 
@@ -67,6 +68,10 @@ class FileBackend implements BlockBackend {
       case CMD_FLUSH: this.sync(io); return;
       // Trim is a hint the protocol lets a server ignore; the data then reads back unchanged.
       case CMD_TRIM: io.complete(0, null); return;
+      // Node's fs has no lseek(SEEK_DATA/SEEK_HOLE) (fs-ext, the npm package that wraps lseek,
+      // is a native addon this project does not build), so every extent is reported as data;
+      // the gateway says so in a log line at start.
+      case CMD_BLOCK_STATUS: io.complete(0, allDataExtents(io.length)); return;
       default: io.complete(EINVAL, null);
     }
   }

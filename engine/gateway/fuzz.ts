@@ -111,7 +111,7 @@ class Fuzzer {
       this.counts.connections++;
       let client: RawNbdClient;
       try {
-        client = await RawNbdClient.connect(this.options.port, '127.0.0.1', 5000);
+        client = await RawNbdClient.connect(this.options.port, undefined, 5000);
       } catch {
         this.counts.connectFailures++;
         continue;
@@ -121,7 +121,7 @@ class Fuzzer {
       } catch {
         // The gateway closing on us mid-conversation is one of the expected outcomes.
       } finally {
-        if (client.closed) this.counts.closedByGateway++;
+        if (client.isClosed) this.counts.closedByGateway++;
         client.destroy();
       }
     }
@@ -162,7 +162,7 @@ class Fuzzer {
       return;
     }
     this.counts.scenarios.requests++;
-    await client.go(name);
+    await client.open(name);
     this.counts.reachedTransmission++;
     const n = this.int(8) + 1;
     const out: Buffer[] = [];
@@ -186,7 +186,7 @@ class Fuzzer {
     this.counts.requestsSent += n;
     // Read whatever replies come in a short while; then leave politely or not.
     const until = Date.now() + 30;
-    while (Date.now() < until && !client.closed) {
+    while (Date.now() < until && !client.isClosed) {
       try {
         const reply = await client.read(16, Math.max(1, until - Date.now()));
         const errno = String(reply.readUInt32BE(4));
@@ -234,8 +234,8 @@ class Fuzzer {
       for (const name of this.options.exports) {
         let client: RawNbdClient | null = null;
         try {
-          client = await RawNbdClient.connect(this.options.port, '127.0.0.1', 10_000);
-          await client.go(name);
+          client = await RawNbdClient.connect(this.options.port, undefined, 10_000);
+          await client.open(name);
           const offset = (round % (GUARD_BYTES / GUARD_BLOCK)) * GUARD_BLOCK;
           const pattern = randomBytes(GUARD_BLOCK);
           const wrote = await client.request(CMD_WRITE, offset, GUARD_BLOCK, pattern);

@@ -2,17 +2,22 @@ import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../runtime/index.js';
 import type { BackendHealth, BackendIo, BlockBackend } from './backend.js';
-import { HandshakeSession, type ExportCatalog, type ExportDescription } from './handshake.js';
+import { HandshakeSession, type ExportCatalog, type ExportDescription, type ExportRefusal } from './handshake.js';
 import { RequestParser, type RequestSink } from './request-parser.js';
 import { OutputBatcher } from './output-batcher.js';
 import { ByteBudget, DEFAULT_CONNECTION_INFLIGHT_BYTES, DEFAULT_GATEWAY_INFLIGHT_BYTES } from './byte-budget.js';
-import { compileAttributionRule, splitExportName, type Attribution, type AttributionRule, type CompiledRule } from './attribution.js';
+import { compileAttributionRule, splitExportName, type Attribution, type AttributionRule, type CompiledRule, type Evidence } from './attribution.js';
+import { AccessLists, type AccessRule } from './access.js';
+import { BoundNotices, DEFAULT_LIMITS, type ConnectionLimits } from './limits.js';
+import type { ServerTls } from './tls.js';
 import { EntityStats, type IntervalStats } from './stats.js';
 import { ThrottleGate, realClock, type ThrottleClock, type ThrottleLimits } from './throttle.js';
 import {
-  CMD_DISC, CMD_FLUSH, CMD_READ, CMD_TRIM, CMD_WRITE, CMD_WRITE_ZEROES, DEFAULT_MAX_PAYLOAD,
-  EINVAL, EIO, ENOSPC, EPERM, ESHUTDOWN, FLAG_READ_ONLY, SIMPLE_REPLY_MAGIC, commandName,
+  CMD_BLOCK_STATUS, CMD_CACHE, CMD_DISC, CMD_FLUSH, CMD_READ, CMD_TRIM, CMD_WRITE, CMD_WRITE_ZEROES, DEFAULT_MAX_PAYLOAD,
+  EINVAL, EIO, ENOSPC, EPERM, ESHUTDOWN, FLAG_READ_ONLY, FLAG_SEND_CACHE, SIMPLE_REPLY_MAGIC, commandName,
 } from './nbd-constants.js';
+import { commandFlagsErrno, exportTransmissionFlags } from './export-capabilities.js';
+import { writeBlockStatusChunk, writeErrorChunk, writeReadChunk } from './structured-reply.js';
 
 export interface LunDefinition {
   /** The export name clients use (also the LUN part of HOST/LUN). No slash. */
@@ -38,6 +43,12 @@ export interface GatewayOptions {
   readonly clock?: ThrottleClock;
   /** Length of a statistics interval; 0 disables the automatic roll (call `rollStats`). */
   readonly statsIntervalSeconds?: number;
+  /** Bounds on option sizes, handshake time, connections and the host table (defaults: DEFAULT_LIMITS). */
+  readonly bounds?: Partial<ConnectionLimits>;
+  /** STARTTLS (loadServerTls); absent: TLS off. */
+  readonly tls?: ServerTls | null;
+  /** Per-LUN access lists (--allow); a LUN without one is open to every host. */
+  readonly access?: readonly AccessRule[];
 }
 
 /** Whose I/O a limit caps: a host, a LUN (all hosts), or one host's I/O on one LUN. */
@@ -55,6 +66,8 @@ export type GatewayEvent =
   | { readonly type: 'connection-opened'; readonly id: number; readonly remote: string; readonly attribution: Attribution; readonly lun: string }
   | { readonly type: 'connection-closed'; readonly id: number; readonly reason: string }
   | { readonly type: 'protocol-error'; readonly id: number; readonly remote: string; readonly reason: string }
+  /** A client asked for an export its identity may not open (answered NBD_REP_ERR_POLICY, or disconnected). */
+  | { readonly type: 'access-refused'; readonly id: number; readonly remote: string; readonly requested: string; readonly reason: string }
   | { readonly type: 'backend-health'; readonly lun: string; readonly location: string; readonly health: BackendHealth }
   | { readonly type: 'stats'; readonly stats: readonly IntervalStats[] };
 
@@ -64,6 +77,8 @@ interface LunState {
   readonly definition: LunDefinition;
   /** Re-read when the backend comes up: an upstream down at start has no size until then. */
   description: ExportDescription;
+  /** As hosts with read-only access (--allow LUN=HOST:ro) see it. */
+  readOnlyDescription: ExportDescription;
   readonly stats: EntityStats;
   readonly gate: Gate;
   health: BackendHealth;
@@ -73,7 +88,27 @@ interface HostState {
   readonly name: string;
   readonly stats: EntityStats;
   readonly gate: Gate;
+  /** Connections in transmission. */
+  connections: number;
+  /** Intervals in a row without a connection or an I/O (it leaves the tables at hostIdleIntervals). */
+  idle: number;
 }
+
+interface PairState {
+  readonly stats: EntityStats;
+  connections: number;
+  idle: number;
+}
+
+/** What a client's export name resolves to for its identity. */
+interface Choice {
+  readonly lun: LunState;
+  readonly attribution: Attribution;
+  readonly description: ExportDescription;
+}
+
+/** How often idle hosts are aged out when no statistics interval does it. */
+const HOUSEKEEPING_MS = 10_000;
 
 /** Stop reading from a client with this many requests inside the gateway. */
 const MAX_IN_FLIGHT_PER_CONNECTION = 1024;
@@ -93,11 +128,12 @@ export class NbdGateway {
   private readonly lunsByName = new Map<string, LunState>();
   private readonly hostsByName = new Map<string, HostState>();
   private readonly pairGates = new Map<string, Gate>();
-  private readonly pairStats = new Map<string, EntityStats>();
+  private readonly pairStates = new Map<string, PairState>();
   private readonly appliedLimits = new Map<string, AppliedLimit>();
   private readonly connections = new Set<ClientConnection>();
   private readonly events = new EventEmitter();
   private readonly rule: CompiledRule;
+  private readonly access: AccessLists;
   private readonly clock: ThrottleClock;
   readonly maxPayload: number;
   readonly connectionInFlightBytes: number;
@@ -105,6 +141,9 @@ export class NbdGateway {
   readonly budget: ByteBudget;
   private readonly budgetWaiters = new Set<ClientConnection>();
   private budgetLoggedAt = -Infinity;
+  readonly bounds: ConnectionLimits;
+  readonly notices: BoundNotices;
+  readonly tls: ServerTls | null;
   private server: net.Server | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
   private latest: readonly IntervalStats[] = [];
@@ -112,12 +151,19 @@ export class NbdGateway {
   /** Every host, LUN and pair shares the interval boundaries, even one first seen mid-interval. */
   private intervalStart = nowPair();
   private readonly releaseIo = (io: GatewayIo): void => io.connection.advance(io);
+  /** Every export, for the control surface (clients see `catalogFor` their identity). */
   readonly catalog: ExportCatalog;
 
   constructor(readonly options: GatewayOptions) {
     if (options.luns.length === 0) throw new Error('a gateway needs at least one export');
     this.clock = options.clock ?? realClock;
-    this.rule = compileAttributionRule(options.attribution ?? { ranges: [] });
+    this.bounds = { ...DEFAULT_LIMITS, ...options.bounds };
+    this.notices = new BoundNotices(options.logger);
+    this.tls = options.tls ?? null;
+    // X.509 without --tls-verify-peer encrypts but proves nothing about the client.
+    const tlsProven = this.tls === null || !this.tls.provesIdentity ? undefined : this.tls.pskIdentities ?? [];
+    this.rule = compileAttributionRule({ ranges: options.attribution?.ranges ?? [], ...(tlsProven ? { provenHosts: tlsProven } : {}) });
+    this.access = new AccessLists(options.access);
     this.maxPayload = Math.min(options.maxPayload ?? DEFAULT_MAX_PAYLOAD, ...options.luns.map((l) => l.backend.maxPayload));
     this.connectionInFlightBytes = options.connectionInFlightBytes ?? DEFAULT_CONNECTION_INFLIGHT_BYTES;
     this.budget = new ByteBudget(options.gatewayInFlightBytes ?? DEFAULT_GATEWAY_INFLIGHT_BYTES);
@@ -125,9 +171,13 @@ export class NbdGateway {
     for (const definition of options.luns) {
       if (definition.name.includes('/')) throw new Error(`export ${definition.name}: a LUN name cannot contain "/" (it separates HOST/LUN)`);
       if (this.lunsByName.has(definition.name)) throw new Error(`export ${definition.name}: defined twice`);
+      const backend = definition.backend;
+      if (backend.allocation !== 'exact') {
+        options.logger?.info({ lun: definition.name, location: backend.location }, 'block status reports this LUN as all data: its backend cannot find holes');
+      }
       const lun: LunState = {
         definition,
-        description: describeLun(definition),
+        ...describeLun(definition),
         stats: new EntityStats('lun', '', definition.name, this.intervalStart),
         gate: new ThrottleGate<GatewayIo>(this.releaseIo, this.clock),
         health: { state: 'up' },
@@ -135,10 +185,11 @@ export class NbdGateway {
       this.lunsByName.set(definition.name, lun);
       definition.backend.onHealth((health) => {
         lun.health = health;
-        if (health.state === 'up') lun.description = describeLun(definition);
+        if (health.state === 'up') Object.assign(lun, describeLun(definition));
         this.emit({ type: 'backend-health', lun: definition.name, location: definition.backend.location, health });
       });
     }
+    for (const lun of this.access.luns()) if (!this.lunsByName.has(lun)) throw new Error(`--allow ${lun}=...: no such export`);
     const luns = [...this.lunsByName.values()];
     // A LUN whose backend has never been reached is not offered: its size is unknown.
     const offered = (l: LunState | undefined): l is LunState => l !== undefined && l.definition.backend.ready !== false;
@@ -149,6 +200,10 @@ export class NbdGateway {
     const seconds = options.statsIntervalSeconds ?? 0;
     if (seconds > 0) {
       this.statsTimer = setInterval(() => this.rollStats(), seconds * 1000);
+      this.statsTimer.unref();
+    } else {
+      // Nothing may ever roll the statistics (no --stats-interval, no SLA server): age idle hosts anyway.
+      this.statsTimer = setInterval(() => this.ageOut(), HOUSEKEEPING_MS);
       this.statsTimer.unref();
     }
   }
@@ -165,7 +220,15 @@ export class NbdGateway {
       server.once('error', reject);
       server.listen(port, host, () => { server.off('error', reject); resolve(); });
     });
+    if (this.rule.selfDeclared) {
+      this.options.logger?.warn('host identities are self-declared (HOST/LUN export names): without --tls or --host-range any client can name itself any host, and so take its budget');
+    }
     return server.address() as net.AddressInfo;
+  }
+
+  /** True when no TLS and no address range proves who a client is. */
+  get identitiesSelfDeclared(): boolean {
+    return this.rule.selfDeclared;
   }
 
   /** Exports as clients see them. */
@@ -200,23 +263,24 @@ export class NbdGateway {
   rollStats(): readonly IntervalStats[] {
     const now = nowPair();
     this.intervalStart = now;
-    for (const pair of this.pairStats.values()) {
+    for (const { stats: pair } of this.pairStates.values()) {
       this.hostState(pair.host).stats.absorb(pair);
       this.lunsByName.get(pair.lun)?.stats.absorb(pair);
     }
     const stats = [
       ...[...this.hostsByName.values()].map((h) => h.stats.take(now)),
       ...[...this.lunsByName.values()].map((l) => l.stats.take(now)),
-      ...[...this.pairStats.values()].map((p) => p.take(now)),
+      ...[...this.pairStates.values()].map((p) => p.stats.take(now)),
     ];
+    this.ageOut();
     this.latest = stats;
     this.emit({ type: 'stats', stats });
     return stats;
   }
 
   /** Every host/LUN pair's statistics, live (for /metrics, which reads their lifetime counts). */
-  pairs(): Iterable<EntityStats> {
-    return this.pairStats.values();
+  *pairs(): Iterable<EntityStats> {
+    for (const pair of this.pairStates.values()) yield pair.stats;
   }
 
   /** The last closed interval (what a poll answers with). */
@@ -234,7 +298,84 @@ export class NbdGateway {
     await Promise.all(this.options.luns.map((l) => l.backend.close()));
   }
 
+  /**
+   * Hosts and pairs with no connection and no I/O for hostIdleIntervals intervals leave the
+   * tables, so short-lived or made-up host names cannot grow them without end. A host or pair
+   * with a cap set stays (the cap is configuration, not traffic).
+   */
+  private ageOut(): void {
+    const after = this.bounds.hostIdleIntervals;
+    if (after <= 0) return;
+    for (const [key, pair] of this.pairStates) {
+      const busy = pair.connections > 0 || pair.stats.touched || pair.stats.inFlight > 0;
+      pair.stats.touched = false;
+      if (busy) { pair.idle = 0; continue; }
+      if (++pair.idle < after) continue;
+      this.pairStates.delete(key);
+      if (!this.appliedLimits.has(key)) this.pairGates.delete(key);
+    }
+    for (const [name, host] of this.hostsByName) {
+      const busy = host.connections > 0 || host.stats.touched || host.stats.inFlight > 0;
+      host.stats.touched = false;
+      if (busy) { host.idle = 0; continue; }
+      if (++host.idle < after || this.appliedLimits.has(targetKey({ host: name }))) continue;
+      this.hostsByName.delete(name);
+    }
+  }
+
   // ---- used by connections ----
+
+  /** The exports as a client with this evidence of identity sees them (evaluated at each call: TLS may start in between). */
+  catalogFor(evidence: () => Evidence, onRefused: (requested: string, reason: string) => void): ExportCatalog {
+    return {
+      find: (requested) => {
+        const choice = this.choose(requested, evidence());
+        if (choice !== undefined && 'refused' in choice) onRefused(requested, choice.refused);
+        return choice === undefined || 'refused' in choice ? choice : choice.description;
+      },
+      list: () => {
+        const proof = evidence();
+        return [...this.lunsByName.values()].flatMap((l) => {
+          const choice = this.choose(l.definition.name, proof);
+          return choice !== undefined && !('refused' in choice) ? [choice.description] : [];
+        });
+      },
+    };
+  }
+
+  /** Who the client is for this export name, whether it may open the LUN, and how (read-only?). */
+  choose(requested: string, evidence: Evidence): Choice | ExportRefusal | undefined {
+    const lun = this.findLun(requested);
+    // A LUN whose backend has never been reached is not offered: its size is unknown.
+    if (!lun || lun.definition.backend.ready === false) return undefined;
+    const resolution = this.rule.resolve(requested, evidence);
+    if (!resolution.ok) return { refused: resolution.reason };
+    const host = resolution.attribution.host;
+    const mode = this.access.modeFor(lun.definition.name, host);
+    if (mode === null) return { refused: `host "${host}" may not open LUN "${lun.definition.name}"` };
+    const known = this.hostsByName.get(host);
+    if (!known && this.hostsByName.size >= this.bounds.maxHosts) {
+      this.notices.hit('maxHosts', { host, hosts: this.hostsByName.size }, `host table full (${this.bounds.maxHosts} hosts, --max-hosts): new host "${host}" refused until idle hosts age out`);
+      return { refused: `the gateway's host table is full (${this.bounds.maxHosts} hosts)` };
+    }
+    if (known && known.connections >= this.bounds.maxConnectionsPerHost) {
+      this.notices.hit('maxConnectionsPerHost', { host }, `host "${host}" has ${known.connections} connections (--max-connections-per-host ${this.bounds.maxConnectionsPerHost}): one more refused`);
+      return { refused: `host "${host}" already has ${known.connections} connections, the most allowed` };
+    }
+    return { lun, attribution: resolution.attribution, description: mode === 'ro' ? lun.readOnlyDescription : lun.description };
+  }
+
+  /** A connection enters transmission as this host on this LUN (counted until `leave`). */
+  join(host: HostState, lun: string): void {
+    host.connections++;
+    this.pairState(host.name, lun).connections++;
+  }
+
+  leave(host: HostState, lun: string): void {
+    host.connections--;
+    const pair = this.pairStates.get(`${host.name}/${lun}`);
+    if (pair) pair.connections--;
+  }
 
   findLun(requested: string): LunState | undefined {
     const { lun } = splitExportName(requested);
@@ -245,20 +386,24 @@ export class NbdGateway {
   hostState(name: string): HostState {
     let host = this.hostsByName.get(name);
     if (!host) {
-      host = { name, stats: new EntityStats('host', name, '', this.intervalStart), gate: new ThrottleGate<GatewayIo>(this.releaseIo, this.clock) };
+      host = { name, stats: new EntityStats('host', name, '', this.intervalStart), gate: new ThrottleGate<GatewayIo>(this.releaseIo, this.clock), connections: 0, idle: 0 };
       this.hostsByName.set(name, host);
     }
     return host;
   }
 
   pairStatsFor(host: string, lun: string): EntityStats {
+    return this.pairState(host, lun).stats;
+  }
+
+  private pairState(host: string, lun: string): PairState {
     const key = `${host}/${lun}`;
-    let stats = this.pairStats.get(key);
-    if (!stats) {
-      stats = new EntityStats('pair', host, lun, this.intervalStart);
-      this.pairStats.set(key, stats);
+    let pair = this.pairStates.get(key);
+    if (!pair) {
+      pair = { stats: new EntityStats('pair', host, lun, this.intervalStart), connections: 0, idle: 0 };
+      this.pairStates.set(key, pair);
     }
-    return stats;
+    return pair;
   }
 
   pairGate(host: string, lun: string): Gate {
@@ -271,12 +416,9 @@ export class NbdGateway {
     return gate;
   }
 
-  attribute(requested: string, remote: string): Attribution {
-    return this.rule.attribute(requested, remote);
-  }
-
   emit(event: GatewayEvent): void {
     if (event.type === 'protocol-error') this.options.logger?.warn({ connection: event.id, remote: event.remote }, event.reason);
+    else if (event.type === 'access-refused') this.options.logger?.warn({ connection: event.id, remote: event.remote, requested: event.requested }, `access refused: ${event.reason}`);
     else if (event.type === 'backend-health') {
       if (event.health.state === 'down') this.options.logger?.error({ lun: event.lun, location: event.location }, `backend down: ${event.health.reason}`);
       else if (event.health.state === 'degraded') this.options.logger?.warn({ lun: event.lun, location: event.location }, `backend degraded: ${event.health.reason}`);
@@ -322,14 +464,27 @@ export class NbdGateway {
   }
 
   private accept(socket: net.Socket): void {
+    if (this.connections.size >= this.bounds.maxConnections) {
+      this.notices.hit('maxConnections', { remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` }, `${this.connections.size} connections open (--max-connections ${this.bounds.maxConnections}): new connection closed`);
+      socket.destroy();
+      return;
+    }
     const connection = new ClientConnection(this, socket, this.nextConnectionId++);
     this.connections.add(connection);
   }
 }
 
-function describeLun(definition: LunDefinition): ExportDescription {
-  const flags = definition.backend.transmissionFlags | (definition.readOnly ? FLAG_READ_ONLY : 0);
-  return { name: definition.name, description: definition.description ?? definition.backend.location, size: definition.backend.size, transmissionFlags: flags };
+/** What clients see of a LUN, as read-write and read-only hosts (re-read when its backend comes up). */
+function describeLun(definition: LunDefinition): { description: ExportDescription; readOnlyDescription: ExportDescription } {
+  const backend = definition.backend;
+  // No backend location in what clients see: a file path or upstream URL is the operator's business.
+  const description: ExportDescription = {
+    name: definition.name, description: definition.description ?? '', size: backend.size,
+    transmissionFlags: exportTransmissionFlags(backend.transmissionFlags, definition.readOnly === true),
+    ...(backend.blockSize ? { blockSize: backend.blockSize } : {}),
+  };
+  // What a host with read-only access sees: the same export, advertising only what it may do.
+  return { description, readOnlyDescription: { ...description, transmissionFlags: exportTransmissionFlags(backend.transmissionFlags, true) } };
 }
 
 function targetKey(target: ThrottleTarget): string {
@@ -367,7 +522,13 @@ class ClientConnection implements RequestSink {
   private handshake: HandshakeSession | null;
   private parser: RequestParser | null = null;
   private readonly out: OutputBatcher;
+  private socket: net.Socket;
+  private handshakeTimer: NodeJS.Timeout | null;
+  private tlsIdentity: string | null = null;
+  private readonly address: string;
   private lun: LunState | null = null;
+  /** The export as this client was given it (read-only for hosts with read-only access). */
+  private chosen: ExportDescription | null = null;
   private host: HostState | null = null;
   private pair: EntityStats | null = null;
   private gates: Gate[] = [];
@@ -386,25 +547,67 @@ class ClientConnection implements RequestSink {
   private budgetLogged = false;
   /** When the bytes being parsed arrived: a request's latency starts when its header arrives. */
   private arrivedAt = 0;
+  /** Negotiated in the handshake: reads and block status then answer in structured chunks. */
+  private structuredReplies = false;
+  private metaContextId = 0;
   private readonly remote: string;
 
-  constructor(private readonly gateway: NbdGateway, private readonly socket: net.Socket, readonly id: number) {
+  constructor(private readonly gateway: NbdGateway, socket: net.Socket, readonly id: number) {
+    this.socket = socket;
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    const address = this.address = socket.remoteAddress ?? '';
     socket.setNoDelay(true);
-    this.out = new OutputBatcher({ write: (bytes, done) => socket.write(bytes, done) }, undefined, {
+    // this.socket, not socket: after STARTTLS replies go through the TLS socket.
+    this.out = new OutputBatcher({ write: (bytes, done) => this.socket.write(bytes, done) }, undefined, {
       handoff: () => this.repliesHandedOff(),
       sent: (bytes) => this.release(bytes),
     });
+    this.listen(socket);
+    const limits = gateway.bounds;
+    const catalog = gateway.catalogFor(
+      () => ({ address, tlsIdentity: this.tlsIdentity }),
+      (requested, reason) => gateway.emit({ type: 'access-refused', id, remote: this.remote, requested, reason }),
+    );
+    this.handshake = new HandshakeSession(catalog, {
+      maxPayload: gateway.maxPayload, maxOptionBytes: limits.maxOptionBytes, maxDiscardBytes: limits.maxDiscardBytes, tls: gateway.tls?.mode ?? 'off',
+    });
+    this.handshakeTimer = setTimeout(() => {
+      gateway.notices.hit('handshakeTimeoutMs', { connection: id, remote: this.remote }, `handshake not finished within ${limits.handshakeTimeoutMs} ms (--handshake-timeout): disconnected`);
+      this.destroy('handshake timeout');
+    }, limits.handshakeTimeoutMs);
+    this.handshakeTimer.unref();
+    socket.write(this.handshake.greeting());
+  }
+
+  /** Reading is paced by `updateFlow` (in-flight count and byte budgets), not by 'drain'. */
+  private listen(socket: net.Socket): void {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.destroy('socket error'));
     socket.on('close', () => this.destroy('client closed the connection'));
-    this.handshake = new HandshakeSession(gateway.catalog, { maxPayload: gateway.maxPayload });
-    socket.write(this.handshake.greeting());
+  }
+
+  /** STARTTLS was acknowledged: from here the socket speaks TLS, and the handshake goes on inside it. */
+  private startTls(): void {
+    const tls = this.gateway.tls!;
+    const raw = this.socket;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('drain');
+    const secure = tls.upgrade(raw, (identity) => {
+      if (this.closed) return;
+      this.tlsIdentity = identity;
+      this.handshake?.tlsStarted();
+    }, (reason) => {
+      this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason });
+      this.destroy(reason);
+    });
+    this.socket = secure;
+    this.listen(secure);
   }
 
   destroy(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.out.close();
     this.socket.destroy();
     const now = performance.now();
@@ -412,6 +615,7 @@ class ClientConnection implements RequestSink {
     this.replied.length = 0;
     for (const io of this.backlog) { io.errno = ESHUTDOWN; this.settle(io, now); }
     this.backlog.length = 0;
+    if (this.host && this.lun) this.gateway.leave(this.host, this.lun.definition.name);
     this.gateway.forget(this);
     if (this.held > 0) {
       this.gateway.budget.give(this.held);
@@ -444,6 +648,7 @@ class ClientConnection implements RequestSink {
     for (const bytes of result.output) this.socket.write(bytes);
     const step = result.step;
     if (step.kind === 'negotiating') return;
+    if (step.kind === 'starttls') { this.startTls(); return; }
     if (step.kind === 'closed') {
       if (!step.graceful) this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason: `handshake: ${step.reason}` });
       // end(), not destroy(): the replies just written (the ACK to NBD_OPT_ABORT) must still go out.
@@ -454,10 +659,17 @@ class ClientConnection implements RequestSink {
       return;
     }
     this.handshake = null;
-    const lun = this.gateway.findLun(step.requestedName)!;
-    const attribution = this.gateway.attribute(step.requestedName, this.socket.remoteAddress ?? '');
+    if (this.handshakeTimer) { clearTimeout(this.handshakeTimer); this.handshakeTimer = null; }
+    this.structuredReplies = step.structuredReplies;
+    this.metaContextId = step.metaContextId;
+    // The handshake just accepted this name for this identity, so the choice stands.
+    const choice = this.gateway.choose(step.requestedName, { address: this.address, tlsIdentity: this.tlsIdentity });
+    if (choice === undefined || 'refused' in choice) { this.destroy('export no longer available'); return; }
+    const { lun, attribution } = choice;
     this.lun = lun;
+    this.chosen = step.chosen;
     this.host = this.gateway.hostState(attribution.host);
+    this.gateway.join(this.host, lun.definition.name);
     this.pair = this.gateway.pairStatsFor(attribution.host, lun.definition.name);
     this.gates = [this.host.gate, this.gateway.pairGate(attribution.host, lun.definition.name), lun.gate];
     this.parser = new RequestParser(this.gateway.maxPayload);
@@ -475,10 +687,11 @@ class ClientConnection implements RequestSink {
       if (this.inFlight === 0) this.endAfterReplies();
       return;
     }
-    const errno = checkRequest(lun.description, type, offset, length);
+    const chosen = this.chosen!;
+    const errno = commandFlagsErrno(type, flags, chosen.transmissionFlags, this.structuredReplies) || checkRequest(chosen, type, offset, length, this.metaContextId);
     if (errno !== 0) {
       this.pair!.reject();
-      this.reply(errno, cookieHi, cookieLo, null, 0);
+      this.answer(type, errno, cookieHi, cookieLo, offset, null, 0);
       return;
     }
     const io = this.pool.pop() ?? new GatewayIo(this);
@@ -507,7 +720,7 @@ class ClientConnection implements RequestSink {
   onOversized(_flags: number, type: number, cookieHi: number, cookieLo: number, offset: number, length: number): void {
     this.pair!.reject();
     this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason: `${commandName(type)} of ${length} bytes at ${offset} is over the ${this.gateway.maxPayload}-byte maximum payload; refused with EINVAL` });
-    this.reply(EINVAL, cookieHi, cookieLo, null, 0);
+    this.answer(type, EINVAL, cookieHi, cookieLo, offset, null, 0);
   }
 
   onMalformed(reason: string): void {
@@ -586,10 +799,10 @@ class ClientConnection implements RequestSink {
     if (this.closed) { this.settle(io, performance.now()); return; }
     // Write data is stored (or failed): its bytes return now. A read's return once its
     // reply has left for the socket.
-    const readData = io.type === CMD_READ && errno === 0 ? data : null;
-    const readCredit = readData !== null ? io.cost : 0;
+    const replyData = errno === 0 ? data : null;
+    const readCredit = io.type === CMD_READ && replyData !== null ? io.cost : 0;
     this.replied.push(io);
-    this.reply(errno, io.cookieHi, io.cookieLo, readData, readCredit);
+    this.answer(io.type, errno, io.cookieHi, io.cookieLo, io.offset, replyData, readCredit);
     this.release(io.cost - readCredit);
   }
 
@@ -626,6 +839,27 @@ class ClientConnection implements RequestSink {
     }
   }
 
+  /**
+   * Reads and block status answer in chunks once structured replies are negotiated; every
+   * other reply, and every reply to a client that did not negotiate them, stays simple.
+   * `credit` (a read's budget bytes) returns once the reply's data has been written.
+   */
+  private answer(type: number, errno: number, cookieHi: number, cookieLo: number, offset: number, data: Buffer | null, credit: number): void {
+    if (this.closed) return;
+    if (type === CMD_READ) {
+      if (!this.structuredReplies) { this.reply(errno, cookieHi, cookieLo, errno === 0 ? data : null, credit); return; }
+      if (errno !== 0 || data === null) writeErrorChunk(this.out, cookieHi, cookieLo, errno || EINVAL);
+      else { writeReadChunk(this.out, cookieHi, cookieLo, offset, data, credit); return; }
+    } else if (type === CMD_BLOCK_STATUS && this.structuredReplies) {
+      if (errno !== 0 || data === null || data.length === 0) writeErrorChunk(this.out, cookieHi, cookieLo, errno || EINVAL);
+      else writeBlockStatusChunk(this.out, cookieHi, cookieLo, this.metaContextId, data);
+    } else {
+      this.reply(errno, cookieHi, cookieLo, null, credit);
+      return;
+    }
+    this.out.credit(credit);
+  }
+
   private reply(errno: number, cookieHi: number, cookieLo: number, data: Buffer | null, credit: number): void {
     if (this.closed) return;
     const out = this.out;
@@ -655,7 +889,12 @@ class ClientConnection implements RequestSink {
  * export; a flush carries no range at all. `offset` is exact below 2^53; anything larger is
  * past every export, so the comparison is still right.
  */
-export function checkRequest(lun: ExportDescription, type: number, offset: number, length: number): number {
+/**
+ * The errno a request gets before it reaches the backend (0: none), as nbdkit answers:
+ * ranges are checked without overflow, zero lengths refused, flush carries no range.
+ * `metaContextId` 0 means no BLOCK_STATUS context was negotiated.
+ */
+export function checkRequest(lun: ExportDescription, type: number, offset: number, length: number, metaContextId = 0): number {
   const readOnly = (lun.transmissionFlags & FLAG_READ_ONLY) !== 0;
   const inRange = length > 0 && offset <= lun.size && length <= lun.size - offset;
   switch (type) {
@@ -664,6 +903,8 @@ export function checkRequest(lun: ExportDescription, type: number, offset: numbe
     case CMD_WRITE_ZEROES: return readOnly ? EPERM : inRange ? 0 : ENOSPC;
     case CMD_TRIM: return readOnly ? EPERM : inRange ? 0 : EINVAL;
     case CMD_FLUSH: return offset === 0 && length === 0 ? 0 : EINVAL;
+    case CMD_CACHE: return (lun.transmissionFlags & FLAG_SEND_CACHE) !== 0 && inRange ? 0 : EINVAL;
+    case CMD_BLOCK_STATUS: return metaContextId !== 0 && inRange ? 0 : EINVAL;
     default: return EINVAL;
   }
 }

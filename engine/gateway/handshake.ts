@@ -2,9 +2,14 @@ import {
   FLAG_C_FIXED_NEWSTYLE, FLAG_C_NO_ZEROES, FLAG_FIXED_NEWSTYLE, FLAG_NO_ZEROES,
   IHAVEOPT_HI, IHAVEOPT_LO, INFO_BLOCK_SIZE, INFO_DESCRIPTION, INFO_EXPORT, INFO_NAME,
   NBDMAGIC_HI, NBDMAGIC_LO, OPTION_REPLY_MAGIC_HI, OPTION_REPLY_MAGIC_LO,
-  OPT_ABORT, OPT_EXPORT_NAME, OPT_GO, OPT_INFO, OPT_LIST,
-  REP_ACK, REP_ERR_INVALID, REP_ERR_TOO_BIG, REP_ERR_UNKNOWN, REP_ERR_UNSUP, REP_INFO, REP_SERVER,
+  OPT_ABORT, OPT_EXPORT_NAME, OPT_GO, OPT_INFO, OPT_LIST, OPT_LIST_META_CONTEXT, OPT_SET_META_CONTEXT, OPT_STARTTLS,
+  OPT_STRUCTURED_REPLY, FLAG_SEND_DF, REP_META_CONTEXT,
+  REP_ACK, REP_ERR_INVALID, REP_ERR_POLICY, REP_ERR_TLS_REQD, REP_ERR_TOO_BIG, REP_ERR_UNKNOWN, REP_ERR_UNSUP, REP_INFO, REP_SERVER,
 } from './nbd-constants.js';
+import { DEFAULT_LIMITS } from './limits.js';
+import type { TlsMode } from './tls.js';
+import { advertisedBlockSize, type BlockSizeConstraints } from './export-capabilities.js';
+import { BASE_ALLOCATION_ID, matchMetaContexts, metaContextReplyData, parseMetaContextRequest } from './meta-context.js';
 
 /** What the handshake needs to know about one export (a virtual LUN). */
 export interface ExportDescription {
@@ -12,20 +17,40 @@ export interface ExportDescription {
   readonly description: string;
   readonly size: number;
   readonly transmissionFlags: number;
+  /** The backend's NBD_INFO_BLOCK_SIZE constraints, when it has any (an upstream's minimum). */
+  readonly blockSize?: BlockSizeConstraints;
+}
+
+/** An export that exists but that this client may not open, and why (sent as NBD_REP_ERR_POLICY). */
+export interface ExportRefusal {
+  readonly refused: string;
+}
+
+export function isRefusal(found: ExportDescription | ExportRefusal | undefined): found is ExportRefusal {
+  return found !== undefined && 'refused' in found;
 }
 
 /**
- * The exports a client may pick. `find` resolves whatever the client typed
- * (a LUN name, or HOST/LUN, or "" for the default export).
+ * The exports a client may pick, as this client (its identity so far) sees them. `find`
+ * resolves whatever the client typed (a LUN name, or HOST/LUN, or "" for the default export);
+ * `list` names only what the client may open.
  */
 export interface ExportCatalog {
-  find(requestedName: string): ExportDescription | undefined;
+  find(requestedName: string): ExportDescription | ExportRefusal | undefined;
   list(): readonly ExportDescription[];
 }
 
 export type HandshakeStep =
   | { readonly kind: 'negotiating' }
-  | { readonly kind: 'transmission'; readonly chosen: ExportDescription; readonly requestedName: string; readonly leftover: Buffer }
+  | {
+    readonly kind: 'transmission'; readonly chosen: ExportDescription; readonly requestedName: string; readonly leftover: Buffer;
+    /** The client negotiated NBD_OPT_STRUCTURED_REPLY: reads and block status answer in chunks. */
+    readonly structuredReplies: boolean;
+    /** The id of the base:allocation context the client selected, or 0 (BLOCK_STATUS is then EINVAL). */
+    readonly metaContextId: number;
+  }
+  /** STARTTLS was acknowledged: wrap the socket, then call `tlsStarted` and feed the decrypted bytes. */
+  | { readonly kind: 'starttls' }
   | { readonly kind: 'closed'; readonly reason: string; readonly graceful: boolean };
 
 export interface HandshakeResult {
@@ -38,6 +63,10 @@ export interface HandshakeOptions {
   readonly maxPayload: number;
   /** Options longer than this are refused (NBD_REP_ERR_TOO_BIG, data skipped), guarding memory. */
   readonly maxOptionBytes?: number;
+  /** Options longer than this end the session at once instead of being skipped (nbdkit: 64 MiB). */
+  readonly maxDiscardBytes?: number;
+  /** STARTTLS: off (unsupported), on (offered), require (no other option but ABORT before it). Default off. */
+  readonly tls?: TlsMode;
 }
 
 const NEGOTIATING: HandshakeStep = { kind: 'negotiating' };
@@ -53,10 +82,27 @@ export class HandshakeSession {
   private state: 'clientFlags' | 'optionHeader' | 'finished' = 'clientFlags';
   private noZeroes = false;
   private skipping = 0; // bytes of an oversized option still to discard
+  private structuredReplies = false;
+  /** The export name base:allocation was selected for (NBD_OPT_SET_META_CONTEXT), if any. */
+  private metaContextFor: string | null = null;
   private readonly maxOptionBytes: number;
+  private readonly maxDiscardBytes: number;
+  private readonly tlsMode: TlsMode;
+  private tlsActive = false;
 
   constructor(private readonly catalog: ExportCatalog, private readonly options: HandshakeOptions) {
-    this.maxOptionBytes = options.maxOptionBytes ?? 64 * 1024;
+    this.maxOptionBytes = options.maxOptionBytes ?? DEFAULT_LIMITS.maxOptionBytes;
+    this.maxDiscardBytes = Math.max(this.maxOptionBytes, options.maxDiscardBytes ?? DEFAULT_LIMITS.maxDiscardBytes);
+    this.tlsMode = options.tls ?? 'off';
+  }
+
+  /** The socket now speaks TLS: options go on (the spec has the client start over with them). */
+  tlsStarted(): void {
+    this.tlsActive = true;
+  }
+
+  get tls(): boolean {
+    return this.tlsActive;
   }
 
   /** The server's opening: NBDMAGIC, IHAVEOPT, handshake flags. */
@@ -101,6 +147,9 @@ export class HandshakeSession {
       }
       const option = this.pending.readUInt32BE(8);
       const length = this.pending.readUInt32BE(12);
+      if (length > this.maxDiscardBytes) {
+        return this.close(output, `byte ${this.offset + 12}: option ${option} data of ${length} bytes is over the ${this.maxDiscardBytes}-byte limit (maxDiscardBytes); disconnecting rather than reading it`);
+      }
       if (length > this.maxOptionBytes) {
         this.consume(16);
         this.skipping = length;
@@ -112,9 +161,23 @@ export class HandshakeSession {
       const data = this.pending.subarray(16, 16 + length);
       const at = this.offset;
       this.consume(16 + length);
-      const step = this.answer(option, data, at, output);
+      const step = this.tlsRequired(option) ? this.refuseBeforeTls(option, output) : this.answer(option, data, at, output);
+      if (step.kind === 'starttls' && this.pending.length > 0) {
+        // The client must wait for our reply before its TLS hello: bytes sent early are not TLS.
+        return this.close(output, `byte ${this.offset}: ${this.pending.length} bytes sent after NBD_OPT_STARTTLS before its reply`);
+      }
       if (step.kind !== 'negotiating') return { output, step };
     }
+  }
+
+  private tlsRequired(option: number): boolean {
+    return this.tlsMode === 'require' && !this.tlsActive && option !== OPT_STARTTLS && option !== OPT_ABORT;
+  }
+
+  private refuseBeforeTls(option: number, output: Buffer[]): HandshakeStep {
+    if (option === OPT_EXPORT_NAME) return this.close(output, 'NBD_OPT_EXPORT_NAME before STARTTLS, and TLS is required').step;
+    output.push(optionReply(option, REP_ERR_TLS_REQD, Buffer.from('TLS is required: send NBD_OPT_STARTTLS first')));
+    return NEGOTIATING;
   }
 
   private answer(option: number, data: Buffer, at: number, output: Buffer[]): HandshakeStep {
@@ -123,10 +186,11 @@ export class HandshakeSession {
         const name = data.toString('utf8');
         const chosen = this.catalog.find(name);
         // EXPORT_NAME cannot carry an error: the spec says to end the session.
+        if (isRefusal(chosen)) return this.close(output, `byte ${at}: export "${name}" refused: ${chosen.refused}`).step;
         if (!chosen) return this.close(output, `byte ${at}: no export named "${name}"`).step;
         const reply = Buffer.alloc(this.noZeroes ? 10 : 134);
         writeSize(reply, chosen.size, 0);
-        reply.writeUInt16BE(chosen.transmissionFlags, 8);
+        reply.writeUInt16BE(this.flagsOf(chosen), 8);
         output.push(reply);
         return this.finish(chosen, name);
       }
@@ -157,15 +221,20 @@ export class HandshakeSession {
           return NEGOTIATING;
         }
         const chosen = this.catalog.find(parsed.name);
+        if (isRefusal(chosen)) {
+          output.push(optionReply(option, REP_ERR_POLICY, Buffer.from(chosen.refused)));
+          return NEGOTIATING;
+        }
         if (!chosen) {
           output.push(optionReply(option, REP_ERR_UNKNOWN, Buffer.from(`no export named "${parsed.name}"`)));
           return NEGOTIATING;
         }
-        output.push(infoReply(option, INFO_EXPORT, exportInfo(chosen)));
+        output.push(infoReply(option, INFO_EXPORT, exportInfo(chosen, this.flagsOf(chosen))));
+        const sizes = advertisedBlockSize(chosen.blockSize, this.options.maxPayload);
         const block = Buffer.alloc(12);
-        block.writeUInt32BE(1, 0);
-        block.writeUInt32BE(4096, 4);
-        block.writeUInt32BE(this.options.maxPayload, 8);
+        block.writeUInt32BE(sizes.minimum, 0);
+        block.writeUInt32BE(sizes.preferred, 4);
+        block.writeUInt32BE(sizes.maximum, 8);
         // Sent unrequested too (the spec allows it) so clients learn the payload cap.
         output.push(infoReply(option, INFO_BLOCK_SIZE, block));
         if (parsed.requests.includes(INFO_NAME)) output.push(infoReply(option, INFO_NAME, Buffer.from(chosen.name, 'utf8')));
@@ -175,18 +244,71 @@ export class HandshakeSession {
         output.push(optionReply(option, REP_ACK));
         return option === OPT_GO ? this.finish(chosen, parsed.name) : NEGOTIATING;
       }
+      case OPT_STARTTLS:
+        if (this.tlsMode === 'off') {
+          output.push(optionReply(option, REP_ERR_UNSUP, Buffer.from('TLS is not configured on this gateway')));
+          return NEGOTIATING;
+        }
+        if (data.length !== 0 || this.tlsActive) {
+          output.push(optionReply(option, REP_ERR_INVALID, Buffer.from(this.tlsActive ? 'TLS is already on' : 'NBD_OPT_STARTTLS takes no data')));
+          return NEGOTIATING;
+        }
+        output.push(optionReply(option, REP_ACK));
+        return { kind: 'starttls' };
+      case OPT_STRUCTURED_REPLY:
+        if (data.length !== 0 || this.structuredReplies) {
+          output.push(optionReply(option, REP_ERR_INVALID, Buffer.from(data.length !== 0 ? 'NBD_OPT_STRUCTURED_REPLY takes no data' : 'structured replies are already negotiated')));
+          return NEGOTIATING;
+        }
+        this.structuredReplies = true;
+        output.push(optionReply(option, REP_ACK));
+        return NEGOTIATING;
+      case OPT_LIST_META_CONTEXT:
+      case OPT_SET_META_CONTEXT:
+        this.answerMetaContext(option, data, at, output);
+        return NEGOTIATING;
       default:
-        // Unknown (or unoffered, like STARTTLS and structured replies): say so and keep listening.
+        // Unknown: say so and keep listening.
         output.push(optionReply(option, REP_ERR_UNSUP));
         return NEGOTIATING;
     }
+  }
+
+  /** NBD_OPT_LIST_META_CONTEXT / NBD_OPT_SET_META_CONTEXT: only after structured replies. */
+  private answerMetaContext(option: number, data: Buffer, at: number, output: Buffer[]): void {
+    if (!this.structuredReplies) {
+      output.push(optionReply(option, REP_ERR_INVALID, Buffer.from('meta contexts need NBD_OPT_STRUCTURED_REPLY first')));
+      return;
+    }
+    const parsed = parseMetaContextRequest(data);
+    if (typeof parsed === 'string') {
+      output.push(optionReply(option, REP_ERR_INVALID, Buffer.from(`option at byte ${at}: ${parsed}`)));
+      return;
+    }
+    if (!this.catalog.find(parsed.exportName)) {
+      output.push(optionReply(option, REP_ERR_UNKNOWN, Buffer.from(`no export named "${parsed.exportName}"`)));
+      return;
+    }
+    const listing = option === OPT_LIST_META_CONTEXT;
+    const matched = matchMetaContexts(parsed.queries, listing);
+    // A LIST's ids mean nothing to the client (the spec says to ignore them); nbdkit sends 0.
+    for (const name of matched) output.push(optionReply(option, REP_META_CONTEXT, metaContextReplyData(listing ? 0 : BASE_ALLOCATION_ID, name)));
+    if (!listing) this.metaContextFor = matched.length > 0 ? parsed.exportName : null;
+    output.push(optionReply(option, REP_ACK));
+  }
+
+  /** DF (never split a read) is free once reads answer in chunks: the gateway sends one. */
+  private flagsOf(chosen: ExportDescription): number {
+    return chosen.transmissionFlags | (this.structuredReplies ? FLAG_SEND_DF : 0);
   }
 
   private finish(chosen: ExportDescription, requestedName: string): HandshakeStep {
     this.state = 'finished';
     const leftover = this.pending;
     this.pending = Buffer.alloc(0);
-    return { kind: 'transmission', chosen, requestedName, leftover };
+    // A context selected for another export does not carry over (the spec's rule for SET then GO).
+    const metaContextId = this.metaContextFor === requestedName ? BASE_ALLOCATION_ID : 0;
+    return { kind: 'transmission', chosen, requestedName, leftover, structuredReplies: this.structuredReplies, metaContextId };
   }
 
   private close(output: Buffer[], reason: string): HandshakeResult {
@@ -214,10 +336,10 @@ function parseInfoRequest(data: Buffer): { name: string; requests: number[] } | 
   return { name, requests };
 }
 
-function exportInfo(chosen: ExportDescription): Buffer {
+function exportInfo(chosen: ExportDescription, flags: number): Buffer {
   const body = Buffer.alloc(10);
   writeSize(body, chosen.size, 0);
-  body.writeUInt16BE(chosen.transmissionFlags, 8);
+  body.writeUInt16BE(flags, 8);
   return body;
 }
 

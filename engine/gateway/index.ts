@@ -7,13 +7,16 @@ export { ByteBudget, DEFAULT_CONNECTION_INFLIGHT_BYTES, DEFAULT_GATEWAY_INFLIGHT
 export { DEFAULT_MAX_PAYLOAD } from './nbd-constants.js';
 export { RawNbdClient, requestHeader, optionHeader } from './raw-client.js';
 export { fuzzGateway, soakGateway, GUARD_BYTES, type FuzzOptions, type FuzzCounts, type SoakOptions } from './fuzz.js';
-export { HandshakeSession, type ExportCatalog, type ExportDescription, type HandshakeStep } from './handshake.js';
+export { HandshakeSession, isRefusal, type ExportCatalog, type ExportDescription, type ExportRefusal, type HandshakeStep } from './handshake.js';
 export { RequestParser, type RequestSink } from './request-parser.js';
 export { ThrottleGate, realClock, type ThrottleClock, type ThrottleLimits } from './throttle.js';
 export { EntityStats, LATENCY_BUCKET_BOUNDS_US, type IntervalStats, type LatencySummary, type LifetimeStats, type LifetimeLatency, type StatsKind } from './stats.js';
-export { compileAttributionRule, splitExportName, type AttributionRule, type Attribution, type HostRange } from './attribution.js';
+export { compileAttributionRule, splitExportName, type AttributionRule, type Attribution, type Evidence, type HostRange, type Resolution } from './attribution.js';
+export { AccessLists, type AccessMode, type AccessRule } from './access.js';
+export { BoundNotices, DEFAULT_LIMITS, type ConnectionLimits } from './limits.js';
+export { certificateProblem, loadServerTls, parsePskFile, TlsConfigError, type ServerTls, type TlsMode, type TlsSettings } from './tls.js';
 export {
-  parseExportSpec, parseLimitSpec, parseHostRange, parseHostPort, parseSize, GatewayConfigError,
+  parseExportSpec, parseLimitSpec, parseHostRange, parseAllowSpec, parseHostPort, parseSize, GatewayConfigError,
   type ExportSpec, type LimitSpec,
 } from './config.js';
 export { benchGateway, type GatewayBenchResult, type GatewayBenchOptions, type FioFigures } from './bench.js';

@@ -33,6 +33,8 @@ export const FLAG_SEND_TRIM = 1 << 5;
 export const FLAG_SEND_WRITE_ZEROES = 1 << 6;
 export const FLAG_SEND_DF = 1 << 7;
 export const FLAG_CAN_MULTI_CONN = 1 << 8;
+export const FLAG_SEND_CACHE = 1 << 10;
+export const FLAG_SEND_FAST_ZERO = 1 << 11;
 
 // Options.
 export const OPT_EXPORT_NAME = 1;
@@ -42,17 +44,23 @@ export const OPT_STARTTLS = 5;
 export const OPT_INFO = 6;
 export const OPT_GO = 7;
 export const OPT_STRUCTURED_REPLY = 8;
+export const OPT_LIST_META_CONTEXT = 9;
+export const OPT_SET_META_CONTEXT = 10;
 
 // Option reply types.
 export const REP_ACK = 1;
 export const REP_SERVER = 2;
 export const REP_INFO = 3;
+export const REP_META_CONTEXT = 4;
 const REP_FLAG_ERROR = 0x80000000;
 export const REP_ERR_UNSUP = (REP_FLAG_ERROR | 1) >>> 0;
 export const REP_ERR_POLICY = (REP_FLAG_ERROR | 2) >>> 0;
 export const REP_ERR_INVALID = (REP_FLAG_ERROR | 3) >>> 0;
 export const REP_ERR_UNKNOWN = (REP_FLAG_ERROR | 6) >>> 0;
 export const REP_ERR_TOO_BIG = (REP_FLAG_ERROR | 9) >>> 0;
+
+/** TLS is required before this option (nbd proto.md). */
+export const REP_ERR_TLS_REQD = (REP_FLAG_ERROR | 5) >>> 0;
 
 export function isOptionReplyError(type: number): boolean {
   return (type & REP_FLAG_ERROR) !== 0;
@@ -76,6 +84,23 @@ export const CMD_BLOCK_STATUS = 7;
 
 export const CMD_FLAG_FUA = 1 << 0;
 export const CMD_FLAG_NO_HOLE = 1 << 1;
+export const CMD_FLAG_DF = 1 << 2;
+export const CMD_FLAG_REQ_ONE = 1 << 3;
+export const CMD_FLAG_FAST_ZERO = 1 << 4;
+
+// Structured reply chunks (NBD_OPT_STRUCTURED_REPLY).
+export const REPLY_FLAG_DONE = 1 << 0;
+export const REPLY_TYPE_NONE = 0;
+export const REPLY_TYPE_OFFSET_DATA = 1;
+export const REPLY_TYPE_OFFSET_HOLE = 2;
+export const REPLY_TYPE_BLOCK_STATUS = 5;
+export const REPLY_TYPE_ERROR = (1 << 15) + 1;
+export const REPLY_TYPE_ERROR_OFFSET = (1 << 15) + 2;
+export const STRUCTURED_REPLY_HEADER_BYTES = 20;
+
+// base:allocation extent flags.
+export const STATE_HOLE = 1 << 0;
+export const STATE_ZERO = 1 << 1;
 
 // Error values carried in replies (the protocol's own numbering, equal to Linux errno).
 export const EPERM = 1;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HandshakeSession, RequestParser, type ExportCatalog, type ExportDescription, type RequestSink } from './index.js';
+import { goData, optionHeader } from './raw-client.js';
 
 const exportsList: ExportDescription[] = [
   { name: 'lun0', description: 'first', size: 1 << 20, transmissionFlags: 1 | 4 },
@@ -12,21 +13,7 @@ const catalog: ExportCatalog = {
 };
 
 function option(code: number, data: Buffer = Buffer.alloc(0)): Buffer {
-  const head = Buffer.alloc(16);
-  head.write('IHAVEOPT', 0, 'latin1');
-  head.writeUInt32BE(code, 8);
-  head.writeUInt32BE(data.length, 12);
-  return Buffer.concat([head, data]);
-}
-
-function goData(name: string, infos: number[] = []): Buffer {
-  const n = Buffer.from(name);
-  const b = Buffer.alloc(4 + n.length + 2 + 2 * infos.length);
-  b.writeUInt32BE(n.length, 0);
-  n.copy(b, 4);
-  b.writeUInt16BE(infos.length, 4 + n.length);
-  infos.forEach((t, i) => b.writeUInt16BE(t, 6 + n.length + 2 * i));
-  return b;
+  return Buffer.concat([optionHeader(code, data.length), data]);
 }
 
 interface OptionReply { option: number; type: number; data: Buffer }
@@ -71,12 +58,12 @@ describe('NBD handshake', () => {
   });
 
   it('lists exports, answers unknown options with ERR_UNSUP and goes on, then enters transmission on GO', () => {
-    const input = Buffer.concat([flags, option(3), option(42, Buffer.from('xyz')), option(8), option(6, goData('nope')), option(7, goData('host1/big', [1])), Buffer.from('after')]);
+    const input = Buffer.concat([flags, option(3), option(42, Buffer.from('xyz')), option(11), option(6, goData('nope')), option(7, goData('host1/big', [1])), Buffer.from('after')]);
     const { output, step } = drive(input);
     const replies = parseReplies(output);
     expect(replies.map((r) => [r.option, r.type >>> 0])).toEqual([
       [3, 2], [3, 2], [3, 1],
-      [42, 0x80000001], [8, 0x80000001],
+      [42, 0x80000001], [11, 0x80000001],
       [6, 0x80000006],
       [7, 3], [7, 3], [7, 3], [7, 1],
     ]);
@@ -108,6 +95,29 @@ describe('NBD handshake', () => {
     const abort = drive(Buffer.concat([flags, option(2)]));
     expect(abort.step).toMatchObject({ kind: 'closed', graceful: true });
     expect(parseReplies(abort.output)[0]!.type).toBe(1);
+  });
+
+  it('answers STARTTLS by its mode, refuses options before TLS under require, and disconnects on an option too long to skip', () => {
+    const session = (tls: 'off' | 'on' | 'require') => new HandshakeSession(catalog, { maxPayload: 1 << 20, tls, maxOptionBytes: 1024, maxDiscardBytes: 4096 });
+    const off = session('off').feed(Buffer.concat([flags, option(5)]));
+    expect(parseReplies(Buffer.concat(off.output)).map((r) => r.type >>> 0)).toEqual([0x80000001]);
+    const required = session('require');
+    const before = required.feed(Buffer.concat([flags, option(3), option(7, goData('lun0')), option(5)]));
+    expect(parseReplies(Buffer.concat(before.output)).map((r) => r.type >>> 0)).toEqual([0x80000005, 0x80000005, 1]);
+    expect(before.step.kind).toBe('starttls');
+    required.tlsStarted();
+    const after = required.feed(Buffer.concat([option(5), option(7, goData('lun0'))]));
+    expect(parseReplies(Buffer.concat(after.output)).map((r) => r.type >>> 0)).toEqual([0x80000003, 3, 3, 1]);
+    expect(after.step.kind).toBe('transmission');
+    // Bytes after STARTTLS, before its reply, are not TLS: the session ends.
+    expect(session('on').feed(Buffer.concat([flags, option(5), Buffer.from('early')])).step.kind).toBe('closed');
+    expect(session('require').feed(Buffer.concat([flags, option(1, Buffer.from('lun0'))])).step.kind).toBe('closed');
+    // 2 KiB: over maxOptionBytes, skipped with TOO_BIG; 8 KiB: over maxDiscardBytes, closed at once.
+    const skipped = session('off').feed(Buffer.concat([flags, option(99, Buffer.alloc(2048))]));
+    expect(parseReplies(Buffer.concat(skipped.output)).map((r) => r.type >>> 0)).toEqual([0x80000009]);
+    const head = option(99);
+    head.writeUInt32BE(8192, 12);
+    expect(session('off').feed(Buffer.concat([flags, head])).step).toMatchObject({ kind: 'closed', reason: expect.stringContaining('8192 bytes is over the 4096-byte limit') });
   });
 
   it('rejects malformed INFO/GO data with ERR_INVALID and keeps negotiating', () => {

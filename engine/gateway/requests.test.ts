@@ -33,7 +33,7 @@ async function answers(port: number, exportName: string): Promise<Record<string,
   const out: Record<string, number> = {};
   const client = await RawNbdClient.connect(port);
   try {
-    await client.go(exportName);
+    await client.open(exportName);
     for (const r of HOSTILE) out[r.name] = (await client.request(r.type, r.offset, r.length, r.payload ? Buffer.alloc(r.payload, 0x5a) : undefined)).errno;
     // Still serving after all of them.
     out['then a good read'] = (await client.request(CMD_READ, 0n, 4096)).errno;
@@ -65,7 +65,7 @@ withNbdkit('the gateway under hostile requests (gateway as its own process)', ()
   it('answers NBD_CMD_FLUSH at offset 0xFFFFFFFFFFFFFFFF on an nbd:// LUN with EINVAL, as nbdkit does, and stays up', async () => {
     const client = await RawNbdClient.connect(gateway.port);
     try {
-      await client.go('mem');
+      await client.open('mem');
       const flush = await client.request(CMD_FLUSH, 0xffffffffffffffffn, 0);
       expect(flush.errno).toBe(22);
       expect((await client.request(CMD_READ, 0n, 512)).errno).toBe(0);
@@ -88,7 +88,7 @@ withNbdkit('the gateway under hostile requests (gateway as its own process)', ()
   it('disconnects at once on a WRITE header claiming 0xFFFFFFFF bytes, as nbdkit does, with one log line', async () => {
     for (const [port, name] of [[nbdkit.port, ''], [gateway.port, 'mem'], [gateway.port, 'file']] as const) {
       const client = await RawNbdClient.connect(port);
-      await client.go(name);
+      await client.open(name);
       client.write(requestHeader(CMD_WRITE, 0, 0xffffffff));
       // Nothing more is sent: a server waiting to discard 4 GiB would never close.
       expect(await client.waitClosed(3000)).toBe(true);
@@ -100,7 +100,7 @@ withNbdkit('the gateway under hostile requests (gateway as its own process)', ()
   it('skips a write between the maximum payload and twice it (EINVAL), and answers an over-long read with EINVAL, connection kept', async () => {
     const client = await RawNbdClient.connect(gateway.port);
     try {
-      await client.go('file');
+      await client.open('file');
       expect((await client.request(CMD_WRITE, 0n, 40 * MiB, Buffer.alloc(40 * MiB, 1))).errno).toBe(22);
       expect((await client.request(CMD_READ, 0n, 33 * MiB)).errno).toBe(22);
       expect((await client.request(CMD_READ, 0n, 512)).errno).toBe(0);
@@ -112,7 +112,7 @@ withNbdkit('the gateway under hostile requests (gateway as its own process)', ()
   it('keeps its RSS under 300 MB when sent 64 READs of 32 MiB in one packet whose replies are never read', async () => {
     const client = await RawNbdClient.connect(gateway.port);
     try {
-      await client.go('file');
+      await client.open('file');
       client.socket.pause(); // never read a reply
       client.write(Buffer.concat(Array.from({ length: 64 }, (_, i) => requestHeader(CMD_READ, 0, 32 * MiB, i))));
       // Long enough for an unbounded gateway to read all 2 GiB; sample the peak throughout.
@@ -130,7 +130,7 @@ withNbdkit('the gateway under hostile requests (gateway as its own process)', ()
     // The gateway lets go of the held bytes and serves others.
     const other = await RawNbdClient.connect(gateway.port);
     try {
-      await other.go('file');
+      await other.open('file');
       expect((await other.request(CMD_READ, 0n, 4096)).errno).toBe(0);
     } finally {
       other.destroy();

@@ -129,6 +129,8 @@ export class EntityStats {
   private startedAt: number;
   private startedMono: number;
   private readonly counts = new LifetimeCounts();
+  /** A request arrived since the host table last looked (it clears this when it ages idle hosts out). */
+  touched = false;
 
   constructor(readonly kind: StatsKind, readonly host: string, readonly lun: string, now: { wall: number; mono: number }) {
     this.startedAt = now.wall;
@@ -136,6 +138,7 @@ export class EntityStats {
   }
 
   arrive(): void {
+    this.touched = true;
     this.inFlight++;
     this.arrivals++;
     this.depthSum += this.inFlight;
@@ -185,6 +188,7 @@ export class EntityStats {
 
   /** A request refused before reaching the backend (past the end, read-only, unknown). */
   reject(): void {
+    this.touched = true;
     this.errors++;
     this.counts.errors++;
   }

@@ -144,14 +144,24 @@ describe('host and LUN figures from their pairs', () => {
 });
 
 describe('attribution and configuration', () => {
-  it('attributes by HOST/LUN export name, then by address range, then by the address itself', () => {
-    const rule = compileAttributionRule({ ranges: [{ host: 'db', cidr: '10.1.0.0/16' }, { host: 'lo2', cidr: '127.0.0.2' }] });
-    expect(rule.attribute('web/lun0', '10.1.2.3')).toEqual({ host: 'web', lun: 'lun0', via: 'export-name' });
-    expect(rule.attribute('lun0', '::ffff:10.1.2.3')).toEqual({ host: 'db', lun: 'lun0', via: 'address-range' });
-    expect(rule.attribute('lun0', '127.0.0.2')).toMatchObject({ host: 'lo2' });
-    expect(rule.attribute('lun0', '10.2.0.1')).toEqual({ host: '10.2.0.1', lun: 'lun0', via: 'address' });
-    const preferRange = compileAttributionRule({ ranges: [{ host: 'db', cidr: '10.1.0.0/16' }], prefer: 'address-range' });
-    expect(preferRange.attribute('web/lun0', '10.1.2.3').host).toBe('db');
+  it('takes the host from TLS, then an address range; refuses a HOST/LUN that disagrees; lets others self-declare', () => {
+    const rule = compileAttributionRule({ ranges: [{ host: 'db', cidr: '10.1.0.0/16' }, { host: 'lo2', cidr: '127.0.0.2' }], provenHosts: ['gold'] });
+    const plain = (address: string) => ({ address, tlsIdentity: null });
+    expect(rule.resolve('lun0', plain('::ffff:10.1.2.3'))).toEqual({ ok: true, attribution: { host: 'db', lun: 'lun0', via: 'address-range' } });
+    expect(rule.resolve('db/lun0', plain('10.1.2.3'))).toMatchObject({ ok: true, attribution: { host: 'db' } });
+    expect(rule.resolve('lun0', plain('127.0.0.2'))).toMatchObject({ ok: true, attribution: { host: 'lo2' } });
+    // In db's range, naming another host: refused, not a new budget.
+    expect(rule.resolve('web/lun0', plain('10.1.2.3'))).toMatchObject({ ok: false, reason: expect.stringContaining('"web" but the client is "db"') });
+    // Outside every range: a host bound to a range or a PSK cannot be claimed; an unbound one can.
+    expect(rule.resolve('db/lun0', plain('10.2.0.1'))).toMatchObject({ ok: false });
+    expect(rule.resolve('gold/lun0', plain('10.2.0.1'))).toMatchObject({ ok: false });
+    expect(rule.resolve('web/lun0', plain('10.2.0.1'))).toEqual({ ok: true, attribution: { host: 'web', lun: 'lun0', via: 'export-name' } });
+    expect(rule.resolve('lun0', plain('10.2.0.1'))).toEqual({ ok: true, attribution: { host: '10.2.0.1', lun: 'lun0', via: 'address' } });
+    // TLS identity wins over the address range.
+    expect(rule.resolve('gold/lun0', { address: '10.1.2.3', tlsIdentity: 'gold' })).toMatchObject({ ok: true, attribution: { host: 'gold', via: 'tls' } });
+    expect(rule.resolve('db/lun0', { address: '10.1.2.3', tlsIdentity: 'gold' })).toMatchObject({ ok: false });
+    expect(rule.selfDeclared).toBe(false);
+    expect(compileAttributionRule({ ranges: [] }).selfDeclared).toBe(true);
     expect(() => compileAttributionRule({ ranges: [{ host: 'x', cidr: '10.0.0.0/40' }] })).toThrow(/x=10.0.0.0\/40/);
   });
 

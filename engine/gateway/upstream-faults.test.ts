@@ -46,7 +46,7 @@ withNbdkit('upstream faults and durability through the upstream pool', () => {
     const { gatewayPort } = await gatewayOver(nbdkit.port);
     const client = await RawNbdClient.connect(gatewayPort);
     cleanup.push(async () => client.destroy());
-    await client.go('up');
+    await client.open('up');
     // 64 pipelined writes: the pool spreads them over both upstream connections.
     client.write(Buffer.concat(Array.from({ length: 64 }, (_, i) => Buffer.concat([requestHeader(CMD_WRITE, i * 65536, 65536, i), Buffer.alloc(65536, i)]))));
     for (let i = 0; i < 64; i++) expect((await client.read(16)).readUInt32BE(4)).toBe(0);
@@ -64,7 +64,7 @@ withNbdkit('upstream faults and durability through the upstream pool', () => {
     const { health, gatewayPort } = await gatewayOver(nbdkit.port, { requestTimeoutMs: 400 });
     const client = await RawNbdClient.connect(gatewayPort);
     cleanup.push(async () => client.destroy());
-    await client.go('up');
+    await client.open('up');
     expect((await client.request(CMD_READ, 0, 4096)).errno).toBe(0);
     nbdkit.child.kill('SIGSTOP');
     try {
@@ -84,7 +84,7 @@ withNbdkit('upstream faults and durability through the upstream pool', () => {
     expect(gateway.lunHealth()[0]?.health).toMatchObject({ state: 'down', reason: expect.stringMatching(/ECONNREFUSED/) });
     expect(gateway.exports()).toEqual([]);
     const refused = await RawNbdClient.connect(gatewayPort);
-    await expect(refused.go('up')).rejects.toThrow(/refused/);
+    await expect(refused.open('up')).rejects.toThrow(/refused/);
     refused.destroy();
     const nbdkit = await startNbdkit(['memory', '16M'], port);
     cleanup.push(() => nbdkit.stop());
@@ -92,7 +92,7 @@ withNbdkit('upstream faults and durability through the upstream pool', () => {
     expect(gateway.exports().map((e) => e.size)).toEqual([16 * 1024 * 1024]);
     const client = await RawNbdClient.connect(gatewayPort);
     cleanup.push(async () => client.destroy());
-    await client.go('up');
+    await client.open('up');
     expect((await client.request(CMD_READ, 0, 4096)).errno).toBe(0);
   });
 

@@ -1,13 +1,14 @@
 import net from 'node:net';
 import {
-  CMD_FLAG_FUA, CMD_FLUSH, CMD_READ, CMD_WRITE, DEFAULT_MAX_PAYLOAD, EINVAL, EIO, FLAG_CAN_MULTI_CONN, FLAG_C_FIXED_NEWSTYLE, FLAG_C_NO_ZEROES,
-  FLAG_FIXED_NEWSTYLE, FLAG_HAS_FLAGS, FLAG_NO_ZEROES, FLAG_READ_ONLY, FLAG_SEND_FLUSH, FLAG_SEND_FUA,
-  FLAG_SEND_TRIM, FLAG_SEND_WRITE_ZEROES, IHAVEOPT_HI, IHAVEOPT_LO, INFO_BLOCK_SIZE, INFO_EXPORT,
-  NBDMAGIC_HI, NBDMAGIC_LO, OPTION_REPLY_MAGIC_HI, OPTION_REPLY_MAGIC_LO, OPT_EXPORT_NAME, OPT_GO,
-  REP_ACK, REP_ERR_UNSUP, REP_INFO, REQUEST_MAGIC, SIMPLE_REPLY_MAGIC, isOptionReplyError, ESHUTDOWN,
+  CMD_BLOCK_STATUS, CMD_FLAG_FAST_ZERO, CMD_FLAG_FUA, CMD_FLAG_NO_HOLE, CMD_FLUSH, CMD_READ, CMD_WRITE, DEFAULT_MAX_PAYLOAD, EINVAL, EIO,
+  FLAG_CAN_MULTI_CONN, FLAG_HAS_FLAGS, FLAG_READ_ONLY, FLAG_ROTATIONAL, FLAG_SEND_CACHE, FLAG_SEND_FAST_ZERO,
+  FLAG_SEND_FLUSH, FLAG_SEND_FUA, FLAG_SEND_TRIM, FLAG_SEND_WRITE_ZEROES, REQUEST_MAGIC, SIMPLE_REPLY_MAGIC, ESHUTDOWN,
 } from './nbd-constants.js';
 import { OutputBatcher } from './output-batcher.js';
 import type { BackendHealth, BackendIo, BlockBackend } from './backend.js';
+import type { BlockSizeConstraints } from './export-capabilities.js';
+import { clientHandshake, type NegotiationWants, type UpstreamExport } from './upstream-negotiation.js';
+import { UpstreamBlockStatus } from './upstream-block-status.js';
 
 export interface UpstreamTarget {
   readonly host: string;
@@ -17,135 +18,9 @@ export interface UpstreamTarget {
   readonly socketPath?: string;
 }
 
-/** What the upstream server said about its export during the handshake. */
-export interface UpstreamExport {
-  readonly size: number;
-  readonly flags: number;
-  readonly maxPayload: number;
-}
-
 export function upstreamLocation(target: UpstreamTarget): string {
   if (target.socketPath !== undefined) return `nbd+unix:///${target.exportName}?socket=${target.socketPath}`;
   return `nbd://${target.host}:${target.port}/${target.exportName}`;
-}
-
-/** Reads exact byte counts from a socket during the (slow, rare) client handshake. */
-class HandshakeReader {
-  private chunks: Buffer = Buffer.alloc(0);
-  private waiter: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | null = null;
-  private failure: Error | null = null;
-  private readonly onData = (chunk: Buffer): void => {
-    this.chunks = this.chunks.length === 0 ? chunk : Buffer.concat([this.chunks, chunk]);
-    this.wake();
-  };
-  private readonly onEnd = (): void => this.fail(new Error('connection closed during the handshake'));
-  private readonly onError = (err: Error): void => this.fail(err);
-
-  constructor(private readonly socket: net.Socket) {
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('error', this.onError);
-  }
-
-  read(n: number): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      this.waiter = { n, resolve, reject };
-      this.wake();
-    });
-  }
-
-  /** Stop listening and return bytes that arrived past the handshake. */
-  detach(): Buffer {
-    this.socket.off('data', this.onData);
-    this.socket.off('end', this.onEnd);
-    this.socket.off('error', this.onError);
-    return this.chunks;
-  }
-
-  private fail(err: Error): void {
-    this.failure = err;
-    this.wake();
-  }
-
-  private wake(): void {
-    const w = this.waiter;
-    if (!w) return;
-    if (this.chunks.length >= w.n) {
-      this.waiter = null;
-      const out = this.chunks.subarray(0, w.n);
-      this.chunks = this.chunks.subarray(w.n);
-      w.resolve(out);
-    } else if (this.failure) {
-      this.waiter = null;
-      w.reject(this.failure);
-    }
-  }
-}
-
-/** Fixed-newstyle client handshake: NBD_OPT_GO, falling back to NBD_OPT_EXPORT_NAME. */
-async function clientHandshake(socket: net.Socket, target: UpstreamTarget): Promise<{ info: UpstreamExport; leftover: Buffer }> {
-  const where = upstreamLocation(target);
-  const reader = new HandshakeReader(socket);
-  const greeting = await reader.read(18);
-  if (greeting.readUInt32BE(0) !== NBDMAGIC_HI || greeting.readUInt32BE(4) !== NBDMAGIC_LO) throw new Error(`${where}: not an NBD server (no NBDMAGIC)`);
-  if (greeting.readUInt32BE(8) !== IHAVEOPT_HI || greeting.readUInt32BE(12) !== IHAVEOPT_LO) throw new Error(`${where}: oldstyle NBD servers are not supported`);
-  const serverFlags = greeting.readUInt16BE(16);
-  const noZeroes = (serverFlags & FLAG_NO_ZEROES) !== 0;
-  const clientFlags = Buffer.alloc(4);
-  clientFlags.writeUInt32BE(((serverFlags & FLAG_FIXED_NEWSTYLE) ? FLAG_C_FIXED_NEWSTYLE : 0) | (noZeroes ? FLAG_C_NO_ZEROES : 0));
-  socket.write(clientFlags);
-  const name = Buffer.from(target.exportName, 'utf8');
-  let size = -1;
-  let flags = 0;
-  let maxPayload = DEFAULT_MAX_PAYLOAD;
-  if (serverFlags & FLAG_FIXED_NEWSTYLE) {
-    const data = Buffer.alloc(4 + name.length + 2 + 2);
-    data.writeUInt32BE(name.length, 0);
-    name.copy(data, 4);
-    data.writeUInt16BE(1, 4 + name.length);
-    data.writeUInt16BE(INFO_BLOCK_SIZE, 6 + name.length);
-    socket.write(option(OPT_GO, data));
-    for (;;) {
-      const head = await reader.read(20);
-      if (head.readUInt32BE(0) !== OPTION_REPLY_MAGIC_HI || head.readUInt32BE(4) !== OPTION_REPLY_MAGIC_LO) throw new Error(`${where}: bad option reply magic`);
-      const type = head.readUInt32BE(12);
-      const length = head.readUInt32BE(16);
-      if (length > 65536) throw new Error(`${where}: option reply of ${length} bytes`);
-      const body = await reader.read(length);
-      if (type === REP_ACK) break;
-      if (type === REP_INFO && body.length >= 2) {
-        const infoType = body.readUInt16BE(0);
-        if (infoType === INFO_EXPORT && body.length >= 12) {
-          size = body.readUInt32BE(2) * 0x100000000 + body.readUInt32BE(6);
-          flags = body.readUInt16BE(10);
-        } else if (infoType === INFO_BLOCK_SIZE && body.length >= 14) {
-          maxPayload = Math.min(DEFAULT_MAX_PAYLOAD, body.readUInt32BE(10));
-        }
-        continue;
-      }
-      if (type === REP_ERR_UNSUP) { size = -2; break; }
-      if (isOptionReplyError(type)) {
-        throw new Error(`${where}: the server refused the export (reply 0x${type.toString(16)}${body.length ? `: ${body.toString('utf8')}` : ''})`);
-      }
-    }
-  }
-  if (size < 0) {
-    socket.write(option(OPT_EXPORT_NAME, name));
-    const reply = await reader.read(noZeroes ? 10 : 134);
-    size = reply.readUInt32BE(0) * 0x100000000 + reply.readUInt32BE(4);
-    flags = reply.readUInt16BE(8);
-  }
-  return { info: { size, flags, maxPayload }, leftover: reader.detach() };
-}
-
-function option(code: number, data: Buffer): Buffer {
-  const out = Buffer.alloc(16 + data.length);
-  out.writeUInt32BE(IHAVEOPT_HI, 0);
-  out.writeUInt32BE(IHAVEOPT_LO, 4);
-  out.writeUInt32BE(code, 8);
-  out.writeUInt32BE(data.length, 12);
-  data.copy(out, 16);
-  return out;
 }
 
 /**
@@ -324,7 +199,10 @@ export interface UpstreamPoolOptions {
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
 
-function connectOnce(target: UpstreamTarget, timeoutMs: number): Promise<{ socket: net.Socket; info: UpstreamExport; leftover: Buffer }> {
+const DATA_CONNECTION: NegotiationWants = { structuredReplies: false };
+const BLOCK_STATUS_CONNECTION: NegotiationWants = { structuredReplies: true };
+
+function connectOnce(target: UpstreamTarget, timeoutMs: number, wants: NegotiationWants = DATA_CONNECTION): Promise<{ socket: net.Socket; info: UpstreamExport; leftover: Buffer }> {
   return new Promise((resolve, reject) => {
     const socket = target.socketPath !== undefined ? net.connect({ path: target.socketPath }) : net.connect({ host: target.host, port: target.port });
     // A stopped server still completes the TCP connect (the kernel accepts), then never greets.
@@ -337,7 +215,7 @@ function connectOnce(target: UpstreamTarget, timeoutMs: number): Promise<{ socke
     socket.once('error', onError);
     socket.once('connect', () => {
       socket.off('error', onError);
-      clientHandshake(socket, target).then(({ info, leftover }) => { clearTimeout(timer); resolve({ socket, info, leftover }); }, (err: Error) => {
+      clientHandshake(socket, target.exportName, upstreamLocation(target), wants).then(({ info, leftover }) => { clearTimeout(timer); resolve({ socket, info, leftover }); }, (err: Error) => {
         clearTimeout(timer);
         socket.destroy();
         reject(err);
@@ -387,7 +265,11 @@ class UpstreamPool implements BlockBackend {
   size = 0;
   transmissionFlags = FLAG_HAS_FLAGS;
   maxPayload = DEFAULT_MAX_PAYLOAD;
+  blockSize?: BlockSizeConstraints;
+  readonly allocation = 'exact';
   private info: UpstreamExport | null = null;
+  /** Made once the upstream has answered (its extents are checked against the export size). */
+  private blockStatus: UpstreamBlockStatus | null = null;
   private readonly connections: (UpstreamConnection | null)[];
   private readonly listeners: ((health: BackendHealth) => void)[] = [];
   private flagMask = 0;
@@ -427,10 +309,18 @@ class UpstreamPool implements BlockBackend {
       this.info = c.info;
       this.size = c.info.size;
       this.maxPayload = c.info.maxPayload;
-      const passOn = FLAG_READ_ONLY | FLAG_SEND_FLUSH | FLAG_SEND_FUA | FLAG_SEND_TRIM | FLAG_SEND_WRITE_ZEROES;
+      if (c.info.blockSize) this.blockSize = c.info.blockSize;
+      // What the upstream can do, the gateway's export can do: every command is forwarded as is.
+      // (DF is the gateway's own: it never splits a read. Multi-conn is passed on because every
+      // client connection shares this pool, and flushes fan out when the upstream lacks it.)
+      const passOn = FLAG_READ_ONLY | FLAG_SEND_FLUSH | FLAG_SEND_FUA | FLAG_ROTATIONAL | FLAG_SEND_TRIM |
+        FLAG_SEND_WRITE_ZEROES | FLAG_CAN_MULTI_CONN | FLAG_SEND_CACHE | FLAG_SEND_FAST_ZERO;
       this.transmissionFlags = FLAG_HAS_FLAGS | (c.info.flags & passOn) | (this.options.readOnly ? FLAG_READ_ONLY : 0);
-      // FUA goes upstream only if the upstream understands it (it is never advertised otherwise).
-      this.flagMask = (c.info.flags & FLAG_SEND_FUA) ? CMD_FLAG_FUA : 0;
+      // A flag goes upstream only if the upstream understands it (it is never advertised otherwise).
+      this.flagMask = ((c.info.flags & FLAG_SEND_FUA) ? CMD_FLAG_FUA : 0) | ((c.info.flags & FLAG_SEND_WRITE_ZEROES) ? CMD_FLAG_NO_HOLE : 0) |
+        ((c.info.flags & FLAG_SEND_FAST_ZERO) ? CMD_FLAG_FAST_ZERO : 0);
+      const target = this.options.target;
+      this.blockStatus = new UpstreamBlockStatus(() => connectOnce(target, this.timeoutMs, BLOCK_STATUS_CONNECTION), c.info.size);
       this.multiConn = (c.info.flags & FLAG_CAN_MULTI_CONN) !== 0;
     } else if (c.info.size !== this.info.size) {
       c.socket.destroy();
@@ -447,6 +337,11 @@ class UpstreamPool implements BlockBackend {
   }
 
   submit(io: BackendIo): void {
+    if (io.type === CMD_BLOCK_STATUS) {
+      if (this.blockStatus) this.blockStatus.submit(io);
+      else io.complete(EIO, null);
+      return;
+    }
     let best: UpstreamConnection | null = null;
     let live = 0;
     for (const c of this.connections) {
@@ -496,6 +391,7 @@ class UpstreamPool implements BlockBackend {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.watchdog);
+    this.blockStatus?.close();
     for (const c of this.connections) c?.close();
   }
 }

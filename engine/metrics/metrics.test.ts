@@ -93,6 +93,7 @@ describe('metrics of a gateway and an SLA server', () => {
       ],
       explanations: [],
       throttles: cycle === 2 ? [{ actionId: 1, gatewayId: 'gw1', host: 'bronze', lun: '', iopsLimit: 25, mbpsLimit: 3.3, reason: 'gold at risk' }] : [],
+      commit: { ok: true, batchId: cycle, samples: 2 },
     });
     for (const [cycle, ms, missed] of [[1, 3.5, 0], [2, 4.5, 0], [3, null, 1]] as const) { lastCycle = report(cycle, ms, missed); emit({ kind: 'cycle', report: lastCycle }); }
     emit({ kind: 'ack', actionId: 1, gatewayId: 'gw1', ok: true, reason: '' });

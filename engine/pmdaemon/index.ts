@@ -16,6 +16,10 @@ export {
   type ThrottleRequest,
 } from './daemon.js';
 export type { DaemonTls } from './mailbox.js';
+export { GatewayRegistry } from './registry.js';
+export { PollCycle, CYCLE_HISTORY, type PollCycleHooks } from './poll-cycle.js';
+export { CommandRouter, type CommandRouterHooks } from './command-router.js';
+export { TokenBucket } from './rate-limit.js';
 export { PollScheduler, type CycleResult, type ReplyVerdict } from './poll-scheduler.js';
 export { runMessagingBench, measureMessaging, type MessagingBenchOptions, type MessagingBenchRow, type MessagingProgress } from './messaging-bench.js';
 export { runTcpFloor, type TcpFloorOptions, type TcpFloorResult } from './tcp-floor.js';

@@ -2,27 +2,31 @@ import type { ConfigSetting, LunInfo, StatsBatch } from '../protocol/index.js';
 
 /** Commands from the daemon's core to a shard, posted in one array per tick. */
 export type ShardCommand =
-  | { k: 'poll'; cycle: number; intervalMs: number }
-  | { k: 'throttle'; gatewayId: string; reqId: number; host: string; lun: string; iopsLimit: number; mbpsLimit: number }
-  | { k: 'config'; gatewayId: string; reqId: number; settings: ConfigSetting[] }
-  | { k: 'dial'; gatewayId: string; host: string; port: number }
-  | { k: 'disconnect'; gatewayId: string; reason: string }
-  | { k: 'stop' };
+  | { kind: 'poll'; cycle: number; intervalMs: number }
+  | { kind: 'throttle'; gatewayId: string; reqId: number; host: string; lun: string; iopsLimit: number; mbpsLimit: number }
+  | { kind: 'config'; gatewayId: string; reqId: number; settings: ConfigSetting[] }
+  | { kind: 'dial'; gatewayId: string; host: string; port: number }
+  | { kind: 'disconnect'; gatewayId: string; reason: string }
+  | { kind: 'stop' };
 
 /** Events from a shard to the core, posted in one array per tick. */
 export type ShardEvent =
-  | { k: 'listening'; port: number }
+  | { kind: 'listening'; port: number }
   /** `update`: a registered gateway's new inventory (hosts or LUNs), not a new connection. */
-  | { k: 'registered'; gatewayId: string; luns: LunInfo[]; hosts: string[]; remote: string; update: boolean }
-  | { k: 'unregistered'; gatewayId: string; reason: string }
-  | { k: 'refused'; gatewayId: string; remote: string; reason: string }
-  | { k: 'dropped'; gatewayId: string; remote: string; reason: string }
+  | { kind: 'registered'; gatewayId: string; luns: LunInfo[]; hosts: string[]; remote: string; update: boolean }
+  | { kind: 'unregistered'; gatewayId: string; reason: string }
+  | { kind: 'refused'; gatewayId: string; remote: string; reason: string }
+  | { kind: 'dropped'; gatewayId: string; remote: string; reason: string }
   /** Poll replies, many gateways in one transferred buffer (see StatsBatch). */
-  | { k: 'stats'; batch: StatsBatch }
-  | { k: 'throttleAck'; gatewayId: string; reqId: number; ok: boolean; iopsLimit: number; mbpsLimit: number; reason: string }
-  | { k: 'configAck'; gatewayId: string; reqId: number; ok: boolean; reason: string }
-  | { k: 'alert'; gatewayId: string; severity: string; code: string; text: string; host: string; lun: string }
-  | { k: 'counters'; framesIn: number; framesOut: number; writes: number; bytesOut: number };
+  | { kind: 'stats'; batch: StatsBatch }
+  | { kind: 'throttleAck'; gatewayId: string; reqId: number; ok: boolean; iopsLimit: number; mbpsLimit: number; reason: string }
+  | { kind: 'configAck'; gatewayId: string; reqId: number; ok: boolean; reason: string }
+  | { kind: 'alert'; gatewayId: string; severity: string; code: string; text: string; host: string; lun: string }
+  /** A registered gateway over its rate: alerts dropped and inventory updates merged since the last report (at most one a second). */
+  | { kind: 'rate-limited'; gatewayId: string; alertsDropped: number; inventoriesMerged: number }
+  /** Connections closed at once because the table of unauthenticated handshakes was full. */
+  | { kind: 'handshakes-full'; refused: number; limit: number }
+  | { kind: 'counters'; framesIn: number; framesOut: number; writes: number; bytesOut: number };
 
 export interface DaemonTls {
   key: string;
@@ -36,7 +40,15 @@ export interface ShardConfig {
   host: string;
   /** The secret of every gateway without its own entry in `secrets`. */
   secret: string | null;
-  secrets: Record<string, string>;
+  /** Per gateway id. A Map: ids come from peers, and a plain object answers `constructor`. */
+  secrets: ReadonlyMap<string, string>;
+  /** Connections not yet registered that a shard holds at once; more are closed on arrival. */
+  maxHandshakes: number;
+  /** Per registered gateway: alerts a second, sustained, and the burst allowed above that. */
+  alertsPerSecond: number;
+  alertBurst: number;
+  /** Per registered gateway: inventory updates closer together than this are merged (the latest wins). */
+  inventoryIntervalMs: number;
   maxPayloadBytes: number;
   /** Polls left unanswered in a row before a gateway is dropped as stalled. */
   stallPolls: number;

@@ -93,8 +93,9 @@ async function waitRegistered(daemon: PmDaemon, count: number, timeoutMs: number
   while (daemon.registered().length < count && performance.now() < deadline && !signal?.aborted) {
     const now = daemon.registered().length;
     if (now !== last) { last = now; lastChange = performance.now(); }
-    // Nothing new for a while: the rest are not coming (thread limit, resources).
-    if (performance.now() - lastChange > stallMs) break;
+    // Nothing new for a while since the first came: the rest are not coming (thread limit,
+    // resources). Before the first, the fleet process may still be starting on a loaded machine.
+    if (now > 0 && performance.now() - lastChange > stallMs) break;
     await sleep(50, signal);
   }
   return daemon.registered().length;
@@ -116,7 +117,7 @@ export async function measureMessaging(arch: DaemonArch, gateways: number, optio
     log: createLogger('pmdaemon', 'silent'),
   });
   daemon.onEvent((e: DaemonEvent) => {
-    if ((e.k === 'thread-limit' || e.k === 'thread-failed') && problems.length < 3) problems.push(e.reason);
+    if ((e.kind === 'thread-limit' || e.kind === 'thread-failed') && problems.length < 3) problems.push(e.reason);
   });
   const fleet = startFleetProcess(gateways, daemon.discovery!.port, serviceUs);
   fleet.on('exit', (code, sig) => {
@@ -141,7 +142,7 @@ export async function measureMessaging(arch: DaemonArch, gateways: number, optio
     let onAbort = (): void => {};
     const done = new Promise<void>((resolve) => {
       daemon.onEvent((e) => {
-        if (e.k !== 'cycle') return;
+        if (e.kind !== 'cycle') return;
         seen++;
         options.onProgress?.({ done: seen, total: cycles, label: `${arch} ${gateways}` });
         if (seen >= cycles) resolve();

@@ -81,9 +81,9 @@ describe('thread-pair daemon over real sockets', () => {
   it('refuses a gateway with a wrong secret, logs it and never registers it', async () => {
     const { daemon, fleet, events } = await daemonAndFleet({ gateways: 4, behaviourOf: (i) => (i === 2 ? 'wrong-secret' : 'normal'), reconnect: false });
     await fleet.waitRegistered(3, 10_000);
-    await waitFor('refusal', () => events.some((e) => e.k === 'refused'));
-    const refusal = events.find((e) => e.k === 'refused')!;
-    expect(refusal).toMatchObject({ k: 'refused', gatewayId: 'gw-00002' });
+    await waitFor('refusal', () => events.some((e) => e.kind === 'refused'));
+    const refusal = events.find((e) => e.kind === 'refused')!;
+    expect(refusal).toMatchObject({ kind: 'refused', gatewayId: 'gw-00002' });
     expect((refusal as { reason: string }).reason).toMatch(/HMAC/);
     expect(fleet.gateways[2]!.counters.authRefused).toBe(1);
     await waitFor('daemon registrations', () => daemon.registered().length === 3);
@@ -111,16 +111,16 @@ describe('thread-pair daemon over real sockets', () => {
       reconnect: false,
       stallPolls: 2,
     });
-    await waitFor('garbage dropped', () => events.some((e) => e.k === 'dropped' && e.gatewayId === 'gw-00004'));
-    const garbage = events.find((e) => e.k === 'dropped' && e.gatewayId === 'gw-00004') as { reason: string };
+    await waitFor('garbage dropped', () => events.some((e) => e.kind === 'dropped' && e.gatewayId === 'gw-00004'));
+    const garbage = events.find((e) => e.kind === 'dropped' && e.gatewayId === 'gw-00004') as { reason: string };
     expect(garbage.reason).toMatch(/bad frame at byte \d+: bad magic/);
     await waitFor('daemon registrations', () => daemon.registered().length === 29);
     for (let round = 1; round <= 3; round++) {
       await runCycle(daemon, () => fleet.totals().polls === 28 * round, 1);
     }
     daemon.pollNow();
-    await waitFor('stall dropped', () => events.some((e) => e.k === 'dropped' && e.gatewayId === 'gw-00003'));
-    expect((events.find((e) => e.k === 'dropped' && e.gatewayId === 'gw-00003') as { reason: string }).reason).toMatch(/stalled/);
+    await waitFor('stall dropped', () => events.some((e) => e.kind === 'dropped' && e.gatewayId === 'gw-00003'));
+    expect((events.find((e) => e.kind === 'dropped' && e.gatewayId === 'gw-00003') as { reason: string }).reason).toMatch(/stalled/);
     const cycles = daemon.cycles();
     expect(cycles.length).toBeGreaterThanOrEqual(3);
     for (const c of cycles.slice(0, 3)) {
@@ -134,8 +134,8 @@ describe('thread-pair daemon over real sockets', () => {
     const { daemon, fleet, events } = await daemonAndFleet({ gateways: 10, behaviourOf: (i) => (i === 2 ? 'liar' : 'normal'), reconnect: false });
     await waitFor('daemon registrations', () => daemon.registered().length === 10);
     daemon.pollNow();
-    await waitFor('liar dropped', () => events.some((e) => e.k === 'dropped' && e.gatewayId === 'gw-00002'));
-    const dropped = events.find((e) => e.k === 'dropped' && e.gatewayId === 'gw-00002') as { reason: string };
+    await waitFor('liar dropped', () => events.some((e) => e.kind === 'dropped' && e.gatewayId === 'gw-00002'));
+    const dropped = events.find((e) => e.kind === 'dropped' && e.gatewayId === 'gw-00002') as { reason: string };
     expect(dropped.reason).toMatch(/stats reply \(seq \d+\) cannot be true: entries\[0\]\.iops is -\d+/);
     expect(daemon.latestStats('gw-00002')).toBeUndefined();
     await waitFor('the others answered', () => daemon.pollProgress()?.waiting === 1);
@@ -163,8 +163,8 @@ describe('thread-pair daemon over real sockets', () => {
     daemon.onEvent((e) => events.push(e));
     await waitFor('daemon registrations', () => daemon.registered().length === 3);
     await fleet.restart(1, 300);
-    await waitFor('lost', () => events.some((e) => e.k === 'unregistered' && e.gatewayId === 'gw-00001'));
-    await waitFor('re-registered', () => events.some((e) => e.k === 'registered' && e.gatewayId === 'gw-00001'), 15_000);
+    await waitFor('lost', () => events.some((e) => e.kind === 'unregistered' && e.gatewayId === 'gw-00001'));
+    await waitFor('re-registered', () => events.some((e) => e.kind === 'registered' && e.gatewayId === 'gw-00001'), 15_000);
     await waitFor('daemon registrations', () => daemon.registered().length === 3);
     await runCycle(daemon, () => fleet.totals().polls === 3);
   });
@@ -175,22 +175,22 @@ describe('thread-pair daemon over real sockets', () => {
     const { daemon, fleet, events } = await daemonAndFleet({ gateways: 6, dial: dialled.addresses });
     await waitFor('daemon registrations', () => daemon.registered().length === 10);
     await (daemon as PmDaemon & { [terminateShard]: (i: number) => Promise<void> })[terminateShard](0);
-    await waitFor('a shard failure reported', () => events.some((e) => e.k === 'thread-failed' && /restarting/.test(e.reason)));
-    const lost = events.filter((e) => e.k === 'unregistered').map((e) => (e as { gatewayId: string }).gatewayId);
+    await waitFor('a shard failure reported', () => events.some((e) => e.kind === 'thread-failed' && /restarting/.test(e.reason)));
+    const lost = events.filter((e) => e.kind === 'unregistered').map((e) => (e as { gatewayId: string }).gatewayId);
     expect(lost.length).toBeGreaterThan(0);
     expect(lost.length).toBeLessThan(10);
     // Every gateway is back, on two live shards, and a poll cycle reaches all ten.
     await waitFor('all re-registered', () => daemon.registered().length === 10, 20_000);
     expect(daemon.threads()).toBe(2);
     await runCycle(daemon, () => fleet.totals().polls + dialled.totals().polls >= 10);
-    expect(events.filter((e) => e.k === 'unregistered').length).toBe(lost.length);
+    expect(events.filter((e) => e.kind === 'unregistered').length).toBe(lost.length);
   });
 
   it('keeps a gateway that connects in after it restarts (it redials, the daemon re-registers it)', async () => {
     const { daemon, fleet, events } = await daemonAndFleet({ gateways: 3 });
     await fleet.waitRegistered(3, 10_000);
     await fleet.restart(0, 100);
-    await waitFor('re-registered', () => events.filter((e) => e.k === 'registered' && e.gatewayId === 'gw-00000').length === 2);
+    await waitFor('re-registered', () => events.filter((e) => e.kind === 'registered' && e.gatewayId === 'gw-00000').length === 2);
     await waitFor('daemon registrations', () => daemon.registered().length === 3);
   });
 });

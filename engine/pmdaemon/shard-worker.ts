@@ -12,11 +12,11 @@ const server = config.tls
   ? tls.createServer({ key: config.tls.key, cert: config.tls.cert }, (socket) => shard.accept(socket))
   : net.createServer((socket) => shard.accept(socket));
 server.listen(0, config.host, () => {
-  port.postMessage([{ k: 'listening', port: (server.address() as net.AddressInfo).port } satisfies ShardEvent]);
+  port.postMessage([{ kind: 'listening', port: (server.address() as net.AddressInfo).port } satisfies ShardEvent]);
 });
 port.on('message', (commands: ShardCommand[]) => {
   shard.handle(commands);
-  if (commands.some((c) => c.k === 'stop')) {
+  if (commands.some((c) => c.kind === 'stop')) {
     port.postMessage([shard.counters()]);
     server.close();
     port.close();

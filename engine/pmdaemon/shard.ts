@@ -3,6 +3,7 @@ import tls from 'node:tls';
 import {
   encodeFrame,
   FrameDecoder,
+  gatewayIdProblem,
   implausibleStats,
   newAuthNonce,
   protocolErrorText,
@@ -11,9 +12,11 @@ import {
   verifyAuthMac,
   type ControlMessage,
   type DecodedFrame,
+  type LunInfo,
   type StatsEntry,
 } from '../protocol/index.js';
 import type { ShardCommand, ShardConfig, ShardEvent } from './mailbox.js';
+import { TokenBucket } from './rate-limit.js';
 
 type Pending =
   | { kind: 'poll'; cycle: number }
@@ -22,6 +25,25 @@ type Pending =
 
 const BACKOFF_MIN_MS = 50;
 const BACKOFF_MAX_MS = 5000;
+/** Hello and auth are small: a peer that has not authenticated gets no larger buffer than this. */
+const HANDSHAKE_MAX_PAYLOAD_BYTES = 4096;
+/** An inventory names at most this many LUNs, and as many hosts. */
+export const MAX_INVENTORY_ITEMS = 4096;
+/** Rate-limit reports and full-table notices go out at most this often. */
+const REPORT_EVERY_MS = 1000;
+
+interface Inventory {
+  luns: LunInfo[];
+  hosts: string[];
+}
+
+function inventoryProblem(inv: Inventory): string | null {
+  if (inv.luns.length > MAX_INVENTORY_ITEMS) return `register names ${inv.luns.length} LUNs; at most ${MAX_INVENTORY_ITEMS}`;
+  if (inv.hosts.length > MAX_INVENTORY_ITEMS) return `register names ${inv.hosts.length} hosts; at most ${MAX_INVENTORY_ITEMS}`;
+  return null;
+}
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /**
  * One gateway connection inside a shard: handshake (hello, challenge, auth, register), then
@@ -40,6 +62,13 @@ class Session {
   /** Lock-step mode: requests wait here while one is in flight. */
   readonly waiting: { frame: (seq: number) => Buffer; pending: Pending }[] = [];
   private readonly handshakeTimer: NodeJS.Timeout;
+  /** Unsolicited messages of a registered gateway, bounded per gateway. */
+  private alerts: TokenBucket | null = null;
+  alertsDropped = 0;
+  inventoriesMerged = 0;
+  private lastInventoryAt = -Infinity;
+  private pendingInventory: Inventory | null = null;
+  private inventoryTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly socket: net.Socket,
@@ -47,9 +76,16 @@ class Session {
     readonly dialedAs: string | null,
   ) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    this.decoder = new FrameDecoder({ maxPayloadBytes: shard.config.maxPayloadBytes });
+    this.decoder = new FrameDecoder({ maxPayloadBytes: Math.min(HANDSHAKE_MAX_PAYLOAD_BYTES, shard.config.maxPayloadBytes) });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // Whatever a peer sends, a failure in handling it ends this connection, never the shard.
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.onData(chunk);
+      } catch (err) {
+        this.drop(`could not handle its frames: ${messageOf(err)}`);
+      }
+    });
     socket.on('error', () => {});
     socket.on('close', () => this.onClose());
     this.handshakeTimer = setTimeout(() => {
@@ -72,37 +108,51 @@ class Session {
   private onFrame(frame: DecodedFrame): void {
     const m = frame.message;
     switch (this.state) {
-      case 'hello':
+      case 'hello': {
         if (m.type !== 'hello') return this.drop(`expected hello, got ${m.type}`);
+        // Checked before the id is used for anything, even in a refusal.
+        const problem = gatewayIdProblem(m.gatewayId);
+        if (problem !== null) return this.drop(`hello: ${problem}`);
         if (this.dialedAs !== null && m.gatewayId !== this.dialedAs) return this.refuse(m.gatewayId, `dialled ${this.dialedAs} but it says it is ${m.gatewayId}`);
         this.gatewayId = m.gatewayId;
         this.nonce = newAuthNonce();
         this.state = 'auth';
         this.send(frame.seq, { type: 'challenge', nonce: this.nonce });
         return;
+      }
       case 'auth': {
         if (m.type !== 'auth') return this.drop(`expected auth, got ${m.type}`);
         const secret = this.shard.secretOf(this.gatewayId);
         if (secret === undefined) return this.refuse(this.gatewayId, 'unknown gateway (no secret configured)');
         if (!verifyAuthMac(secret, this.nonce, this.gatewayId, m.mac)) return this.refuse(this.gatewayId, 'authentication failed (wrong HMAC)');
         this.state = 'register';
+        // Authenticated: its inventory and statistics may now be as large as the daemon allows.
+        this.decoder.setMaxPayloadBytes(this.shard.config.maxPayloadBytes);
         this.send(frame.seq, { type: 'authResult', ok: true, reason: '' });
         return;
       }
-      case 'register':
+      case 'register': {
         if (m.type !== 'register') return this.drop(`expected register, got ${m.type}`);
-        if (m.gatewayId !== this.gatewayId) return this.refuse(this.gatewayId, `authenticated as ${this.gatewayId} but registers as ${m.gatewayId}`);
+        if (m.gatewayId !== this.gatewayId) return this.refuse(this.gatewayId, `authenticated as ${this.gatewayId} but registers as ${m.gatewayId.slice(0, 100)}`);
+        const tooBig = inventoryProblem(m);
+        if (tooBig !== null) return this.drop(tooBig);
         clearTimeout(this.handshakeTimer);
         this.state = 'registered';
+        const { alertsPerSecond, alertBurst } = this.shard.config;
+        this.alerts = new TokenBucket(alertsPerSecond, alertBurst, performance.now());
+        this.lastInventoryAt = performance.now();
         this.shard.adopt(this);
         this.send(frame.seq, { type: 'registered', pollIntervalMs: this.shard.config.pollIntervalMs });
-        this.shard.emit({ k: 'registered', gatewayId: this.gatewayId, luns: m.luns, hosts: m.hosts, remote: this.remote, update: false });
+        this.shard.emit({ kind: 'registered', gatewayId: this.gatewayId, luns: m.luns, hosts: m.hosts, remote: this.remote, update: false });
         return;
+      }
       case 'registered':
         if (m.type === 'register') {
           // An inventory update: new hosts or LUNs since registration. Not answered.
-          if (m.gatewayId !== this.gatewayId) return this.drop(`registered as ${this.gatewayId} but updates ${m.gatewayId}`);
-          this.shard.emit({ k: 'registered', gatewayId: this.gatewayId, luns: m.luns, hosts: m.hosts, remote: this.remote, update: true });
+          if (m.gatewayId !== this.gatewayId) return this.drop(`registered as ${this.gatewayId} but updates ${m.gatewayId.slice(0, 100)}`);
+          const tooBig = inventoryProblem(m);
+          if (tooBig !== null) return this.drop(tooBig);
+          this.updateInventory({ luns: m.luns, hosts: m.hosts });
           return;
         }
         return this.onReply(frame);
@@ -114,7 +164,12 @@ class Session {
   private onReply(frame: DecodedFrame): void {
     const m = frame.message;
     if (m.type === 'alert') {
-      this.shard.emit({ k: 'alert', gatewayId: this.gatewayId, severity: m.severity, code: m.code, text: m.text, host: m.host, lun: m.lun });
+      if (this.alerts?.take(performance.now())) {
+        this.shard.emit({ kind: 'alert', gatewayId: this.gatewayId, severity: m.severity, code: m.code, text: m.text, host: m.host, lun: m.lun });
+      } else {
+        this.alertsDropped++;
+        this.shard.overRate(this);
+      }
       return;
     }
     if (m.type === 'bye') return this.drop(`gateway said bye: ${m.reason}`, false);
@@ -127,13 +182,44 @@ class Session {
       this.unansweredPolls = 0;
       this.shard.emitReply(this.gatewayId, pending.cycle, m.intervalMs, m.entries);
     } else if (pending.kind === 'throttle' && m.type === 'throttleAck') {
-      this.shard.emit({ k: 'throttleAck', gatewayId: this.gatewayId, reqId: pending.reqId, ok: m.ok, iopsLimit: m.iopsLimit, mbpsLimit: m.mbpsLimit, reason: m.reason });
+      this.shard.emit({ kind: 'throttleAck', gatewayId: this.gatewayId, reqId: pending.reqId, ok: m.ok, iopsLimit: m.iopsLimit, mbpsLimit: m.mbpsLimit, reason: m.reason });
     } else if (pending.kind === 'config' && m.type === 'configAck') {
-      this.shard.emit({ k: 'configAck', gatewayId: this.gatewayId, reqId: pending.reqId, ok: m.ok, reason: m.reason });
+      this.shard.emit({ kind: 'configAck', gatewayId: this.gatewayId, reqId: pending.reqId, ok: m.ok, reason: m.reason });
     } else {
       return this.drop(`seq ${frame.seq}: ${m.type} does not answer a ${pending.kind}`);
     }
     if (this.shard.config.lockStep) this.sendNextWaiting();
+  }
+
+  /**
+   * Each update carries the whole inventory, so updates closer together than the interval are
+   * merged: the latest goes out when the interval is up, and nothing a gateway said is lost.
+   */
+  private updateInventory(inventory: Inventory): void {
+    if (this.inventoryTimer) {
+      this.pendingInventory = inventory;
+      this.inventoriesMerged++;
+      this.shard.overRate(this);
+      return;
+    }
+    const wait = this.lastInventoryAt + this.shard.config.inventoryIntervalMs - performance.now();
+    if (wait <= 0) {
+      this.emitInventory(inventory);
+      return;
+    }
+    this.pendingInventory = inventory;
+    this.inventoryTimer = setTimeout(() => {
+      this.inventoryTimer = null;
+      const next = this.pendingInventory;
+      this.pendingInventory = null;
+      if (next && this.state === 'registered') this.emitInventory(next);
+    }, wait);
+    this.inventoryTimer.unref();
+  }
+
+  private emitInventory(inventory: Inventory): void {
+    this.lastInventoryAt = performance.now();
+    this.shard.emit({ kind: 'registered', gatewayId: this.gatewayId, luns: inventory.luns, hosts: inventory.hosts, remote: this.remote, update: true });
   }
 
   /** Sends a request now, or in lock-step mode after the one in flight is answered. */
@@ -175,7 +261,7 @@ class Session {
   }
 
   private refuse(gatewayId: string, reason: string): void {
-    this.shard.emit({ k: 'refused', gatewayId, remote: this.remote, reason });
+    this.shard.emit({ kind: 'refused', gatewayId, remote: this.remote, reason });
     this.send(0, { type: 'authResult', ok: false, reason });
     this.shard.flushSession(this);
     this.close();
@@ -183,24 +269,29 @@ class Session {
 
   drop(reason: string, report = true): void {
     if (this.state === 'closed') return;
-    if (report) this.shard.emit({ k: 'dropped', gatewayId: this.gatewayId, remote: this.remote, reason });
+    if (report) this.shard.emit({ kind: 'dropped', gatewayId: this.gatewayId, remote: this.remote, reason });
     this.close();
   }
 
   close(): void {
     if (this.state === 'closed') return;
-    const wasRegistered = this.state === 'registered';
-    this.state = 'closed';
-    clearTimeout(this.handshakeTimer);
+    this.ended();
     // destroy, not end: a peer that does not read must not hold our side open.
     this.socket.destroy();
-    if (wasRegistered) this.shard.release(this);
   }
 
   private onClose(): void {
+    if (this.state !== 'closed') this.ended();
+  }
+
+  private ended(): void {
     const wasRegistered = this.state === 'registered';
     this.state = 'closed';
     clearTimeout(this.handshakeTimer);
+    if (this.inventoryTimer) clearTimeout(this.inventoryTimer);
+    this.inventoryTimer = null;
+    this.pendingInventory = null;
+    this.shard.forgetHandshake(this);
     if (wasRegistered) this.shard.release(this);
   }
 }
@@ -216,6 +307,13 @@ export class Shard {
   writes = 0;
   bytesOut = 0;
   private readonly sessions = new Map<string, Session>();
+  /** Connections not yet registered: the only state a shard keeps for unauthenticated peers, and bounded. */
+  private readonly handshakes = new Set<Session>();
+  private handshakesRefused = 0;
+  private handshakesFullReported = -Infinity;
+  /** Registered gateways over a rate since the last report. */
+  private readonly overRateSessions = new Set<Session>();
+  private rateReportTimer: NodeJS.Timeout | null = null;
   private readonly outbox = new Set<Session>();
   private events: ShardEvent[] = [];
   /** Poll replies not yet posted, and the buffers the next post hands over. */
@@ -237,18 +335,58 @@ export class Shard {
   }
 
   secretOf(gatewayId: string): string | undefined {
-    return this.config.secrets[gatewayId] ?? this.config.secret ?? undefined;
+    return this.config.secrets.get(gatewayId) ?? this.config.secret ?? undefined;
   }
 
   accept(socket: net.Socket): void {
+    socket.on('error', () => {});
     if (this.stopped) {
       socket.destroy();
       return;
     }
-    new Session(socket, this, null);
+    if (this.handshakes.size >= this.config.maxHandshakes) {
+      socket.destroy();
+      this.handshakeTableFull();
+      return;
+    }
+    try {
+      this.handshakes.add(new Session(socket, this, null));
+    } catch {
+      socket.destroy();
+    }
+  }
+
+  forgetHandshake(session: Session): void {
+    this.handshakes.delete(session);
+  }
+
+  private handshakeTableFull(): void {
+    this.handshakesRefused++;
+    const now = performance.now();
+    if (now - this.handshakesFullReported < REPORT_EVERY_MS) return;
+    this.handshakesFullReported = now;
+    this.emit({ kind: 'handshakes-full', refused: this.handshakesRefused, limit: this.config.maxHandshakes });
+    this.handshakesRefused = 0;
+  }
+
+  /** Notes a gateway over its rate; its counts are reported within a second, once. */
+  overRate(session: Session): void {
+    this.overRateSessions.add(session);
+    if (this.rateReportTimer) return;
+    this.rateReportTimer = setTimeout(() => {
+      this.rateReportTimer = null;
+      for (const s of this.overRateSessions) {
+        this.emit({ kind: 'rate-limited', gatewayId: s.gatewayId, alertsDropped: s.alertsDropped, inventoriesMerged: s.inventoriesMerged });
+        s.alertsDropped = 0;
+        s.inventoriesMerged = 0;
+      }
+      this.overRateSessions.clear();
+    }, REPORT_EVERY_MS);
+    this.rateReportTimer.unref();
   }
 
   adopt(session: Session): void {
+    this.handshakes.delete(session);
     const previous = this.sessions.get(session.gatewayId);
     // A gateway that reconnects replaces its old connection.
     if (previous && previous !== session) {
@@ -263,7 +401,7 @@ export class Shard {
   release(session: Session): void {
     if (this.sessions.get(session.gatewayId) === session) {
       this.sessions.delete(session.gatewayId);
-      this.emit({ k: 'unregistered', gatewayId: session.gatewayId, reason: 'connection closed' });
+      this.emit({ kind: 'unregistered', gatewayId: session.gatewayId, reason: 'connection closed' });
     }
   }
 
@@ -277,7 +415,7 @@ export class Shard {
   private closeReplies(): void {
     const batch = this.replies.take();
     if (batch) {
-      this.events.push({ k: 'stats', batch });
+      this.events.push({ kind: 'stats', batch });
       this.transfer.push(batch.payload.buffer as ArrayBuffer);
     }
   }
@@ -368,17 +506,17 @@ export class Shard {
       try {
         this.command(c);
       } catch (err) {
-        const reason = `could not send ${c.k}: ${err instanceof Error ? err.message : String(err)}`;
-        if (c.k === 'throttle') this.emit({ k: 'throttleAck', gatewayId: c.gatewayId, reqId: c.reqId, ok: false, iopsLimit: c.iopsLimit, mbpsLimit: c.mbpsLimit, reason });
-        else if (c.k === 'config') this.emit({ k: 'configAck', gatewayId: c.gatewayId, reqId: c.reqId, ok: false, reason });
-        else this.emit({ k: 'dropped', gatewayId: 'gatewayId' in c ? c.gatewayId : '', remote: '', reason });
+        const reason = `could not send ${c.kind}: ${err instanceof Error ? err.message : String(err)}`;
+        if (c.kind === 'throttle') this.emit({ kind: 'throttleAck', gatewayId: c.gatewayId, reqId: c.reqId, ok: false, iopsLimit: c.iopsLimit, mbpsLimit: c.mbpsLimit, reason });
+        else if (c.kind === 'config') this.emit({ kind: 'configAck', gatewayId: c.gatewayId, reqId: c.reqId, ok: false, reason });
+        else this.emit({ kind: 'dropped', gatewayId: 'gatewayId' in c ? c.gatewayId : '', remote: '', reason });
       }
     }
     this.flush();
   }
 
   private command(c: ShardCommand): void {
-    switch (c.k) {
+    switch (c.kind) {
       case 'poll': {
         const template = this.pollTemplate;
         const frame = (seq: number): Buffer => {
@@ -395,7 +533,7 @@ export class Shard {
       case 'throttle': {
         const s = this.sessions.get(c.gatewayId);
         if (!s) {
-          this.emit({ k: 'throttleAck', gatewayId: c.gatewayId, reqId: c.reqId, ok: false, iopsLimit: 0, mbpsLimit: 0, reason: `gateway ${c.gatewayId} is not connected to this shard` });
+          this.emit({ kind: 'throttleAck', gatewayId: c.gatewayId, reqId: c.reqId, ok: false, iopsLimit: 0, mbpsLimit: 0, reason: `gateway ${c.gatewayId} is not connected to this shard` });
           return;
         }
         s.request((seq) => encodeFrame(seq, { type: 'throttle', host: c.host, lun: c.lun, iopsLimit: c.iopsLimit, mbpsLimit: c.mbpsLimit }), { kind: 'throttle', reqId: c.reqId });
@@ -404,7 +542,7 @@ export class Shard {
       case 'config': {
         const s = this.sessions.get(c.gatewayId);
         if (!s) {
-          this.emit({ k: 'configAck', gatewayId: c.gatewayId, reqId: c.reqId, ok: false, reason: `gateway ${c.gatewayId} is not connected to this shard` });
+          this.emit({ kind: 'configAck', gatewayId: c.gatewayId, reqId: c.reqId, ok: false, reason: `gateway ${c.gatewayId} is not connected to this shard` });
           return;
         }
         s.request((seq) => encodeFrame(seq, { type: 'config', settings: c.settings }), { kind: 'config', reqId: c.reqId });
@@ -443,14 +581,16 @@ export class Shard {
   }
 
   counters(): ShardEvent {
-    return { k: 'counters', framesIn: this.framesIn, framesOut: this.framesOut, writes: this.writes, bytesOut: this.bytesOut };
+    return { kind: 'counters', framesIn: this.framesIn, framesOut: this.framesOut, writes: this.writes, bytesOut: this.bytesOut };
   }
 
   stop(): void {
     this.stopped = true;
     for (const d of this.dials.values()) if (d.timer) clearTimeout(d.timer);
     if (this.coalesceTimer) clearTimeout(this.coalesceTimer);
+    if (this.rateReportTimer) clearTimeout(this.rateReportTimer);
     for (const s of [...this.sessions.values()]) s.close();
+    for (const s of [...this.handshakes]) s.close();
     for (const d of this.dials.values()) d.session?.close();
   }
 }

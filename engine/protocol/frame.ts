@@ -151,8 +151,16 @@ export function decodeChunk(state: DecoderState, chunk: Uint8Array, limits: Deco
 /** A convenience holder for one connection's decoder state. */
 export class FrameDecoder {
   private state: DecoderState = initialDecoderState;
+  private limits: DecoderLimits;
 
-  constructor(private readonly limits: DecoderLimits = { maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES }) {}
+  constructor(limits: DecoderLimits = { maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES }) {
+    this.limits = { ...limits };
+  }
+
+  /** A connection that has authenticated may be allowed larger frames than one that has not. */
+  setMaxPayloadBytes(maxPayloadBytes: number): void {
+    this.limits = { ...this.limits, maxPayloadBytes };
+  }
 
   push(chunk: Uint8Array): { frames: DecodedFrame[]; error: ProtocolError | null } {
     const step = decodeChunk(this.state, chunk, this.limits);

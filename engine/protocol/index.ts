@@ -32,5 +32,6 @@ export {
 } from './messages.js';
 export { newAuthNonce, computeAuthMac, verifyAuthMac, AUTH_NONCE_BYTES, AUTH_MAC_BYTES } from './auth.js';
 export { SequenceCounter } from './seq.js';
+export { GATEWAY_ID_PATTERN, GATEWAY_ID_MAX_LENGTH, gatewayIdProblem } from './gateway-id.js';
 export { implausibleStats, STATS_BOUNDS } from './plausible.js';
 export { StatsBatchWriter, readStatsBatch, type StatsBatch } from './stats-batch.js';

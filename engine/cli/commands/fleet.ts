@@ -175,7 +175,7 @@ function registerPmdaemon(program: Command): void {
       const daemon = await startPmDaemon({ arch: arch[0], host: opts.host, discoveryPort: opts.port, dial, shards: opts.shards, intervalMs: opts.intervalMs, secret: opts.secret });
       process.stderr.write(`pmdaemon (${daemon.arch}, ${daemon.threads()} threads) listening on ${daemon.discovery?.host}:${daemon.discovery?.port}\n`);
       daemon.onEvent((e) => {
-        if (e.k === 'cycle') {
+        if (e.kind === 'cycle') {
           const { missedGateways, ...result } = e.result;
           process.stdout.write(JSON.stringify({ ...result, registered: daemon.registered().length, missedGateways: missedGateways.slice(0, 10) }) + '\n');
         }

@@ -5,9 +5,9 @@ import { createLogger } from '../../runtime/index.js';
 import { benchCommand } from './bench.js';
 import { interruptSignal } from '../progress.js';
 import {
-  ControlAgent, NbdGateway, benchGateway, openExport, soakGateway, parseExportSpec, parseHostPort, parseHostRange, parseLimitSpec, parseSize,
+  ControlAgent, DEFAULT_LIMITS, NbdGateway, benchGateway, loadServerTls, openExport, soakGateway, parseAllowSpec, parseExportSpec, parseHostPort, parseHostRange, parseLimitSpec, parseSize,
   DEFAULT_CONNECTION_INFLIGHT_BYTES, DEFAULT_GATEWAY_INFLIGHT_BYTES, DEFAULT_MAX_PAYLOAD, DEFAULT_UPSTREAM_TIMEOUT_MS,
-  type ExportSpec, type HostRange, type IntervalStats, type LimitSpec, type LunDefinition,
+  type AccessRule, type ConnectionLimits, type ExportSpec, type HostRange, type IntervalStats, type LimitSpec, type LunDefinition, type TlsMode,
 } from '../../gateway/index.js';
 import { formatRows, parseFormat, type OutputFormat, type Row } from '../output.js';
 import { METRICS_ROLL_SECONDS, parseMetricsAddress, startGatewayMetrics } from '../../metrics/index.js';
@@ -17,7 +17,18 @@ interface GatewayCliOptions {
   export: ExportSpec[];
   limit: LimitSpec[];
   hostRange: HostRange[];
-  preferAddress: boolean;
+  allow: AccessRule[];
+  tls: TlsMode;
+  tlsPsk?: string;
+  tlsCertificates?: string;
+  tlsVerifyPeer: boolean;
+  handshakeTimeout: number;
+  maxConnections: number;
+  maxConnectionsPerHost: number;
+  maxHosts: number;
+  hostIdleIntervals: number;
+  maxOptionBytes: number;
+  maxOptionDiscard: number;
   statsInterval: number;
   format: OutputFormat;
   upstreamConnections: number;
@@ -51,9 +62,20 @@ function positiveNumber(text: string): number {
 function sizeOption(option: string) {
   return (text: string): number => {
     const n = parseSize(text);
-    if (n === null) throw new InvalidArgumentError(`${option} ${text}: expected a size such as 64M or 1G`);
+    if (n === null) throw new InvalidArgumentError(`${option} ${text}: expected a size such as 64K, 64M or 65536`);
     return n;
   };
+}
+
+function count(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
+  return n;
+}
+
+function tlsMode(text: string): TlsMode {
+  if (text !== 'off' && text !== 'on' && text !== 'require') throw new InvalidArgumentError('expected off, on or require');
+  return text;
 }
 
 function hostPort(option: string) {
@@ -90,6 +112,15 @@ export async function runGateway(opts: GatewayCliOptions): Promise<NbdGateway> {
   if (opts.export.length === 0) throw new Error('--export is required (NAME=file:PATH:SIZE or NAME=nbd://HOST:PORT[/EXPORT])');
   if (opts.server && !opts.secretFile) throw new Error('--server needs --secret-file');
   const metricsAt = opts.metrics === undefined ? null : parseMetricsAddress('--metrics', opts.metrics, opts.metricsAllowRemote);
+  // TLS files are read before any backend opens, so a bad key file fails fast and names itself.
+  const tls = await loadServerTls({
+    mode: opts.tls, ...(opts.tlsPsk !== undefined ? { pskFile: opts.tlsPsk } : {}),
+    ...(opts.tlsCertificates !== undefined ? { certificatesDir: opts.tlsCertificates } : {}), verifyPeer: opts.tlsVerifyPeer,
+  });
+  const bounds: ConnectionLimits = {
+    maxOptionBytes: opts.maxOptionBytes, maxDiscardBytes: opts.maxOptionDiscard, handshakeTimeoutMs: Math.round(opts.handshakeTimeout * 1000),
+    maxConnections: opts.maxConnections, maxConnectionsPerHost: opts.maxConnectionsPerHost, maxHosts: opts.maxHosts, hostIdleIntervals: opts.hostIdleIntervals,
+  };
   const luns: LunDefinition[] = [];
   try {
     for (const spec of opts.export) luns.push(await openExport(spec, { connections: opts.upstreamConnections, requestTimeoutMs: opts.upstreamTimeout * 1000 }));
@@ -99,7 +130,10 @@ export async function runGateway(opts: GatewayCliOptions): Promise<NbdGateway> {
   }
   const gateway = new NbdGateway({
     luns,
-    attribution: { ranges: opts.hostRange, prefer: opts.preferAddress ? 'address-range' : 'export-name' },
+    attribution: { ranges: opts.hostRange },
+    access: opts.allow,
+    tls,
+    bounds,
     logger: log,
     statsIntervalSeconds: opts.statsInterval || (metricsAt && !opts.server ? METRICS_ROLL_SECONDS : 0),
     maxPayload: opts.maxPayload,
@@ -123,7 +157,7 @@ export async function runGateway(opts: GatewayCliOptions): Promise<NbdGateway> {
     });
   }
   const address = await gateway.listen(opts.listen.host, opts.listen.port);
-  const url = `nbd://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const url = `${tls?.mode === 'require' ? 'nbds' : 'nbd'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   log.info({ url, exports: gateway.exports().map((e) => ({ name: e.name, size: e.size })) }, 'gateway listening');
   process.stderr.write(`headroom gateway listening on ${url}\n`);
   let agent: ControlAgent | null = null;
@@ -192,8 +226,19 @@ export function registerGateway(program: Command): void {
     .requiredOption('--listen <host:port>', 'address to listen on (port 0 picks a free one)', hostPort('--listen'))
     .option('--export <spec>', 'a virtual LUN: NAME=file:PATH:SIZE[:ro], NAME=nbd://HOST:PORT[/EXPORT] or NAME=nbd+unix:///EXPORT?socket=PATH (repeatable)', collect(parseExportSpec), [])
     .option('--limit <spec>', 'a static cap: HOST[/LUN]=iops:N,mbps:M, or */LUN=... for a whole LUN (repeatable)', collect(parseLimitSpec), [])
-    .option('--host-range <spec>', 'attribute clients from an address range to a host: HOST=CIDR (repeatable)', collect(parseHostRange), [])
-    .option('--prefer-address', 'when a client both names HOST/LUN and falls in a --host-range, trust the range', false)
+    .option('--host-range <spec>', 'clients from this address range are this host: HOST=CIDR (repeatable); a HOST/LUN export name naming another host is refused', collect(parseHostRange), [])
+    .option('--allow <spec>', 'who may open a LUN: LUN=HOST[:ro][,HOST[:ro]...] (ro: read-only for that host; * is any host; repeatable). A LUN without --allow is open to every host', collect(parseAllowSpec), [])
+    .option('--tls <mode>', 'STARTTLS as nbdkit: off, on (offered) or require (nothing but STARTTLS before it)', tlsMode, 'off' as TlsMode)
+    .option('--tls-psk <file>', 'TLS pre-shared keys, identity:hexkey lines (nbdkit\'s format); the identity is the host')
+    .option('--tls-certificates <dir>', 'X.509: a directory with ca-cert.pem, server-cert.pem, server-key.pem (nbdkit\'s layout)')
+    .option('--tls-verify-peer', 'X.509: demand a client certificate signed by ca-cert.pem; its CN is the host', false)
+    .option('--handshake-timeout <seconds>', 'disconnect a client that has not finished the handshake (TLS included) in this time', positiveNumber, DEFAULT_LIMITS.handshakeTimeoutMs / 1000)
+    .option('--max-connections <n>', 'connections at once, in total', count, DEFAULT_LIMITS.maxConnections)
+    .option('--max-connections-per-host <n>', 'connections at once per host', count, DEFAULT_LIMITS.maxConnectionsPerHost)
+    .option('--max-hosts <n>', 'hosts in the statistics and throttle tables; a new host beyond this is refused', count, DEFAULT_LIMITS.maxHosts)
+    .option('--host-idle-intervals <n>', 'a host with no connection and no I/O for this many statistics intervals leaves the tables', count, DEFAULT_LIMITS.hostIdleIntervals)
+    .option('--max-option-bytes <size>', 'handshake option data read at most; longer gets NBD_REP_ERR_TOO_BIG', sizeOption('--max-option-bytes'), DEFAULT_LIMITS.maxOptionBytes)
+    .option('--max-option-discard <size>', 'handshake option data longer than this disconnects instead of being skipped (nbdkit: 64M)', sizeOption('--max-option-discard'), DEFAULT_LIMITS.maxDiscardBytes)
     .option('--stats-interval <seconds>', 'print per-host and per-LUN statistics every so many seconds (0: off)', positiveNumber, 0)
     .option('--format <format>', 'statistics output: table, json (one line per interval) or csv', parseFormat, 'table' as OutputFormat)
     .option('--upstream-connections <n>', 'connections to each nbd:// upstream', (t) => Math.max(1, Math.floor(positiveNumber(t))), 2)

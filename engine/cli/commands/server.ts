@@ -26,7 +26,8 @@ export function describeCycle(report: SlaCycleReport): string {
   }).join('; ');
   const throttles = report.throttles.map((t) => ` → cap ${t.host}${t.lun ? `/${t.lun}` : ''} on ${t.gatewayId} to ${t.iopsLimit || '∞'} IOPS, ${t.mbpsLimit || '∞'} MB/s`).join('');
   const timing = report.completionMs === null ? `${report.missed} missed` : `${report.completionMs.toFixed(1)} ms`;
-  return `cycle ${report.cycle}: ${report.onTime}/${report.polled} gateways on time (${timing}); ${classes || 'no traffic'}${throttles}`;
+  const commit = report.commit.ok ? `committed batch ${report.commit.batchId} (${report.commit.samples} samples at t=${report.at})` : `NOT committed: ${report.commit.error}`;
+  return `cycle ${report.cycle}: ${report.onTime}/${report.polled} gateways on time (${timing}); ${classes || 'no traffic'}${throttles}; ${commit}`;
 }
 
 export function registerServer(program: Command): void {

@@ -1,14 +1,17 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { resolveWorkerScript } from '../../runtime/index.js';
 import { SamplePacker } from './packer.js';
-import { storeMethods, type DbReply, type DbRequest, type StoreApi, type StoreMethod } from './protocol.js';
+import { storeMethods, type DbOpened, type DbReply, type DbRequest, type StoreApi, type StoreMethod } from './protocol.js';
 import type { RetentionPolicy, SampleRow } from './types.js';
 
 export interface SlaDbOptions {
   retention?: Partial<RetentionPolicy>;
   /** Rows that make a batch leave at once; otherwise a batch leaves at the end of the current tick. */
   maxBatchRows?: number;
-  /** First batch id (a sender resuming after a restart continues after the last committed one). */
+  /**
+   * First batch id. By default numbering continues after the last batch the database has
+   * committed, so a restarted server's batches are never mistaken for resends of old ones.
+   */
   firstBatchId?: number;
 }
 
@@ -28,7 +31,8 @@ export type SlaDbQueries = { [K in StoreMethod]: Promised<StoreApi[K]> };
  * batch (one message, one transaction); `ingest` resolves when its batch has committed.
  */
 export class SlaDb {
-  private readonly packer: SamplePacker;
+  /** Numbered from the database's last committed batch once open() has heard it. */
+  private packer = new SamplePacker();
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private flushScheduled = false;
@@ -38,8 +42,7 @@ export class SlaDb {
   private closing = false;
   readonly queries: SlaDbQueries;
 
-  private constructor(private readonly worker: Worker, private readonly port: MessagePort, private readonly maxBatchRows: number, firstBatchId: number) {
-    this.packer = new SamplePacker(firstBatchId);
+  private constructor(private readonly worker: Worker, private readonly port: MessagePort, private readonly maxBatchRows: number) {
     port.on('message', (reply: DbReply) => {
       const w = this.waiting.get(reply.id);
       if (!w) return;
@@ -51,7 +54,7 @@ export class SlaDb {
     this.queries = new Proxy({} as SlaDbQueries, {
       // Only store methods: anything else (notably `then`, which await probes) is undefined.
       get: (_target, method) => (typeof method === 'string' && (storeMethods as readonly string[]).includes(method)
-        ? (...args: unknown[]) => this.request({ id: 0, op: 'call', method: method as StoreMethod, args })
+        ? (...args: unknown[]) => this.request({ id: 0, kind: 'call', method: method as StoreMethod, args })
         : undefined),
     });
   }
@@ -62,11 +65,12 @@ export class SlaDb {
       workerData: { file, port: port2, ...(options.retention ? { retention: options.retention } : {}) },
       transferList: [port2],
     });
-    const db = new SlaDb(worker, port1, options.maxBatchRows ?? 50_000, options.firstBatchId ?? 1);
-    // The worker's first message (id 0) says whether the file opened.
-    await new Promise<void>((resolve, reject) => {
-      db.waiting.set(0, { resolve: () => resolve(), reject });
+    const db = new SlaDb(worker, port1, options.maxBatchRows ?? 50_000);
+    // The worker's first message (id 0) says whether the file opened, and where numbering resumes.
+    const opened = await new Promise<DbOpened>((resolve, reject) => {
+      db.waiting.set(0, { resolve: (v) => resolve(v as DbOpened), reject });
     }).catch(async (e: Error) => { await worker.terminate(); throw e; });
+    db.packer = new SamplePacker(options.firstBatchId ?? opened.lastBatchId + 1);
     return db;
   }
 
@@ -90,7 +94,7 @@ export class SlaDb {
     const waiters = this.batchWaiters;
     this.batchWaiters = [];
     if (!batch) { for (const w of waiters) w.resolve({ batchId: 0, samples: 0, duplicate: false }); return; }
-    this.request({ id: 0, op: 'ingest', batch }, [batch.t.buffer as ArrayBuffer, batch.series.buffer as ArrayBuffer, batch.values.buffer as ArrayBuffer]).then(
+    this.request({ id: 0, kind: 'ingest', batch }, [batch.t.buffer as ArrayBuffer, batch.series.buffer as ArrayBuffer, batch.values.buffer as ArrayBuffer]).then(
       (v) => { for (const w of waiters) w.resolve(v as CommittedBatch); },
       (e: Error) => { for (const w of waiters) w.reject(e); },
     );
@@ -101,7 +105,7 @@ export class SlaDb {
     this.flush();
     this.closing = true;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
-    await Promise.race([this.request({ id: 0, op: 'close' }), exited]);
+    await Promise.race([this.request({ id: 0, kind: 'close' }), exited]);
     this.closed = true;
     // Replies the exit overtook will never come.
     this.failAll(new Error('the database closed before answering'));

@@ -21,10 +21,13 @@ for (let b = 1; b <= maxBatches; b++) {
     rows.push({ t, gatewayId: `gw${i % 50}`, host: `h${i}`, lun: `l${i % 7}`, className: i % 3 === 0 ? 'gold' : 'bronze',
       iops: i, mbps: i / 100, p50Us: 100, p95Us: 200, p99Us: 300, queueDepth: 1 });
   }
-  const done: Promise<void> = db.ingest(rows).then((c) => { process.stdout.write(`committed ${c.batchId} ${t} ${c.samples}\n`); });
+  // Handled where it is made: a failed batch is reported, never left to reject unobserved.
+  const done: Promise<void> = db.ingest(rows).then(
+    (c) => { process.stdout.write(`committed ${c.batchId} ${t} ${c.samples}\n`); },
+    (err: unknown) => { process.stderr.write(`batch at ${t} failed: ${String(err)}\n`); process.exitCode = 1; },
+  ).then(() => { inFlight.delete(done); });
   db.flush();
   inFlight.add(done);
-  void done.finally(() => inFlight.delete(done));
   if (inFlight.size >= 4) await Promise.race(inFlight);
 }
 await Promise.all(inFlight);

@@ -1,7 +1,7 @@
 import { workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { SlaStore } from './store.js';
-import { storeMethods, type DbReply, type DbRequest } from './protocol.js';
+import { storeMethods, type DbOpened, type DbReply, type DbRequest } from './protocol.js';
 
 /**
  * The database thread: owns the one connection and serves the mailbox in arrival order, so
@@ -15,16 +15,16 @@ try {
   // Surfaces as the worker's 'error' event, which fails the client's open() with this message.
   throw new Error(`cannot open the SLA database ${file}: ${(e as Error).message}`);
 }
-port.postMessage({ id: 0, ok: true, value: 'open' } satisfies DbReply);
+port.postMessage({ id: 0, ok: true, value: { lastBatchId: store.lastBatchId() } satisfies DbOpened } satisfies DbReply);
 
 const allowed = new Set<string>(storeMethods);
 
 port.on('message', (request: DbRequest) => {
   if (!store) return;
   try {
-    if (request.op === 'ingest') {
+    if (request.kind === 'ingest') {
       port.postMessage({ id: request.id, ok: true, value: store.ingest(request.batch) } satisfies DbReply);
-    } else if (request.op === 'call') {
+    } else if (request.kind === 'call') {
       if (!allowed.has(request.method)) throw new Error(`unknown method ${request.method}`);
       const fn = (store as unknown as Record<string, (...args: unknown[]) => unknown>)[request.method]!;
       port.postMessage({ id: request.id, ok: true, value: fn.apply(store, request.args) } satisfies DbReply);

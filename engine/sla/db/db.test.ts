@@ -101,6 +101,48 @@ describe('SlaStore', () => {
     store.close();
   });
 
+  it('keeps numbering and series after a restart, a skipped batch and a rolled-back one', () => {
+    const file = newFile();
+    const first = new SlaStore(file);
+    const packer1 = new SamplePacker(first.lastBatchId() + 1);
+    expect(ingestRows(first, packer1, [row(T0, 'gw1', 'a', 'gold', 1, 1)])).toMatchObject({ batchId: 1, duplicate: false });
+    expect(ingestRows(first, packer1, [row(T0 + 1000, 'gw1', 'a', 'gold', 2, 1)])).toMatchObject({ batchId: 2, duplicate: false });
+    first.close();
+
+    // A new run numbers after the last committed batch: nothing it sends looks like a resend.
+    const second = new SlaStore(file);
+    expect(second.lastBatchId()).toBe(2);
+    const packer2 = new SamplePacker(second.lastBatchId() + 1);
+    expect(ingestRows(second, packer2, [row(T0 + 2000, 'gw1', 'a', 'gold', 3, 1), row(T0 + 2000, 'gw2', 'b', 'bronze', 4, 1)])).toMatchObject({ batchId: 3, samples: 2, duplicate: false });
+
+    // A resent batch is skipped, yet the series it defined stay usable by the next batches.
+    const stale = new SamplePacker(3);
+    stale.add(row(T0 + 2000, 'gw3', 'c', 'gold', 5, 1));
+    const resent = stale.take()!;
+    expect(second.ingest(resent)).toMatchObject({ duplicate: true });
+    stale.add(row(T0 + 3000, 'gw3', 'c', 'gold', 6, 1));
+    expect(second.ingest(stale.take()!)).toMatchObject({ batchId: 4, samples: 1, duplicate: false });
+
+    // A batch that fails inside its transaction leaves nothing, and the next one (whose series
+    // the failed one defined, and whose gateway row it rolled back) commits whole.
+    const failing = new SamplePacker(10);
+    failing.add(row(T0 + 4000, 'gw-new', 'd', 'silver', 7, 1));
+    const bad = failing.take()!;
+    second.db.exec('CREATE TEMP TRIGGER fail_once BEFORE INSERT ON ingest_batches BEGIN SELECT RAISE(ABORT, \'disk on fire\'); END');
+    expect(() => second.ingest(bad)).toThrow(/disk on fire/);
+    second.db.exec('DROP TRIGGER fail_once');
+    expect(second.db.prepare('SELECT count(*) FROM gateways WHERE name = ?').pluck().get('gw-new')).toBe(0);
+    failing.add(row(T0 + 5000, 'gw-new', 'd', 'silver', 8, 1));
+    expect(second.ingest(failing.take()!)).toMatchObject({ batchId: 11, samples: 1 });
+    expect(second.classSeries({ className: 'silver', from: T0, to: T0 + 10_000 }).points.map((p) => p.iops)).toEqual([8]);
+
+    // Retention may delete every batch row; numbering still goes on after the highest.
+    second.db.exec('DELETE FROM ingest_batches');
+    expect(second.lastBatchId()).toBe(11);
+    expect(second.integrityCheck()).toBe('ok');
+    second.close();
+  });
+
   it('rolls samples up to minutes and hours with the same means and worst latencies, then applies retention', () => {
     const store = new SlaStore(newFile(), { retention: { rawSamplesMs: 30 * MINUTE, rawClassMs: 30 * MINUTE, minuteSamplesMs: 3 * 3600_000, minuteClassMs: 3 * 3600_000 } });
     const packer = new SamplePacker();
@@ -166,11 +208,32 @@ describe('SlaDb (database thread behind a mailbox)', () => {
       expect(next.batchId).toBe(commits[0]!.batchId + 1);
       expect((await db.queries.classSeries({ className: 'gold', from: T0, to: T0 + 1000 })).points.map((p) => p.iops)).toEqual([10, 11]);
       expect(await db.queries.committedBatches()).toEqual([commits[0]!.batchId, next.batchId]);
+      expect(await db.queries.lastBatchId()).toBe(next.batchId);
       await expect(db.queries.classSeries({ className: 'gold', from: T0, to: T0, resolution: 'nosuch' as 'raw' })).rejects.toThrow(/resolution must be/);
     } finally {
       await db.close();
     }
     await expect(db.ingest([])).rejects.toThrow(/closed/);
+  });
+
+  it('continues batch numbering after the last committed batch when it opens again', async () => {
+    const file = newFile();
+    const first = await SlaDb.open(file);
+    const a = await first.ingest([row(T0, 'gw1', 'g', 'gold', 1, 100)]);
+    const b = await first.ingest([row(T0 + 1000, 'gw1', 'g', 'gold', 2, 100)]);
+    await first.close();
+    const second = await SlaDb.open(file);
+    try {
+      // Before the fix this batch reused id 1, was skipped as a resend, and the next one failed
+      // with "series 0 was never defined".
+      const c = await second.ingest([row(T0 + 2000, 'gw1', 'g', 'gold', 3, 100)]);
+      const d = await second.ingest([row(T0 + 3000, 'gw1', 'g', 'gold', 4, 100)]);
+      expect([a.batchId, b.batchId, c.batchId, d.batchId]).toEqual([1, 2, 3, 4]);
+      expect([c.duplicate, d.duplicate]).toEqual([false, false]);
+      expect((await second.queries.classSeries({ className: 'gold', from: T0, to: T0 + 3000 })).points.map((p) => p.iops)).toEqual([1, 2, 3, 4]);
+    } finally {
+      await second.close();
+    }
   });
 
   it('names the file when it cannot open it', async () => {

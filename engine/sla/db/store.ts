@@ -11,6 +11,7 @@ const HOUR = 3_600_000;
 /** Rows per multi-row INSERT: fewer statement executions, well under SQLite's 32766 parameters. */
 const ROWS_PER_INSERT = 256;
 const UNBOUND_CLASS = '';
+const LAST_BATCH_META = 'ingest.lastBatch';
 
 interface SeriesInfo {
   seriesId: number;
@@ -40,7 +41,12 @@ export interface StoreOptions {
 export class SlaStore {
   readonly db: Database.Database;
   private readonly retention: RetentionPolicy;
-  /** Sender's series numbers → database ids. One sender per store (the worker's client). */
+  /**
+   * The sender's series numbers: their keys, as each batch defined them (kept whatever became
+   * of the batch), and the database ids they resolved to (a cache, dropped with the others
+   * when a transaction rolls back, since the ids it inserted are gone with it).
+   */
+  private readonly senderKeys = new Map<number, SeriesKey>();
   private readonly senderSeries = new Map<number, SeriesInfo>();
   private readonly gatewayIds = new Map<string, number>();
   private readonly hostIds = new Map<string, number>();
@@ -163,55 +169,92 @@ export class SlaStore {
    * together or not at all. A batch id seen before is skipped, so a resend is harmless.
    */
   ingest(batch: PackedSamples, committedAt = Date.now()): { batchId: number; samples: number; duplicate: boolean } {
-    const s = this.stmts;
+    // Keys first, outside the transaction: a batch that is skipped or rolled back still defines
+    // its series for the batches after it, which refer to them by number only.
+    for (const { index, key } of batch.newSeries) {
+      this.senderKeys.set(index, key);
+      this.senderSeries.delete(index);
+    }
     let duplicate = false;
-    this.db.transaction(() => {
-      if (s.batchSeen.get(batch.batchId)) { duplicate = true; return; }
-      for (const { index, key } of batch.newSeries) this.senderSeries.set(index, this.seriesInfo(key));
-      const { t, series, values, count } = batch;
-      const infos: SeriesInfo[] = new Array<SeriesInfo>(count);
-      for (let i = 0; i < count; i++) {
-        const info = this.senderSeries.get(series[i]!);
-        if (!info) throw new Error(`batch ${batch.batchId}: series ${series[i]} was never defined`);
-        infos[i] = info;
-      }
-      const params = new Array<number>(ROWS_PER_INSERT * 8);
-      let i = 0;
-      for (; i + ROWS_PER_INSERT <= count; i += ROWS_PER_INSERT) {
-        for (let r = 0; r < ROWS_PER_INSERT; r++) fillRow(params, r * 8, t, infos, values, i + r);
-        s.insertSamplesMany.run(params);
-      }
-      const one = new Array<number>(8);
-      for (; i < count; i++) { fillRow(one, 0, t, infos, values, i); s.insertSample.run(one); }
-
-      // Per class, gateway and poll: summed in memory, one upsert each. Numeric keys per poll time: no string per row.
-      type Agg = [number, number, number, number, number, number, number, number];
-      const aggByT = new Map<number, Map<number, Agg>>();
-      const lastSeen = new Map<number, [number, number]>();
-      let prevT = NaN;
-      let agg: Map<number, Agg> | undefined;
-      for (let k = 0; k < count; k++) {
-        const info = infos[k]!;
-        const tk = t[k]!;
-        if (tk !== prevT) {
-          agg = aggByT.get(tk);
-          if (!agg) aggByT.set(tk, (agg = new Map()));
-          prevT = tk;
-        }
-        const v = k * VALUES_PER_SAMPLE;
-        const key = info.classId * 0x100000000 + info.gatewayDbId;
-        const a = agg!.get(key);
-        if (a) { a[3]++; a[4] += values[v]!; a[5] += values[v + 1]!; a[6] = Math.max(a[6], values[v + 3]!); a[7] = Math.max(a[7], values[v + 4]!); }
-        else agg!.set(key, [info.classId, tk, info.gatewayDbId, 1, values[v]!, values[v + 1]!, values[v + 3]!, values[v + 4]!]);
-        const seen = lastSeen.get(info.gatewayDbId);
-        if (!seen) lastSeen.set(info.gatewayDbId, [tk, tk]);
-        else { if (tk < seen[0]) seen[0] = tk; if (tk > seen[1]) seen[1] = tk; }
-      }
-      for (const byKey of aggByT.values()) for (const a of byKey.values()) s.upsertClassSample.run(a);
-      for (const [gw, [first, last]] of lastSeen) s.touchGateway.run(last, first, gw);
-      s.insertBatch.run(batch.batchId, committedAt, count);
-    })();
+    try {
+      this.db.transaction(() => { duplicate = this.ingestInTransaction(batch, committedAt); })();
+    } catch (err) {
+      this.forgetIds();
+      throw err;
+    }
     return { batchId: batch.batchId, samples: duplicate ? 0 : batch.count, duplicate };
+  }
+
+  /** The id after which a new sender numbers its batches: the highest ever committed here. */
+  lastBatchId(): number {
+    const kept = this.db.prepare('SELECT max(batch_id) FROM ingest_batches').pluck().get() as number | null;
+    return Math.max(kept ?? 0, this.meta(LAST_BATCH_META) ?? 0);
+  }
+
+  /** Ids cached from rows a rolled-back transaction inserted no longer exist. */
+  private forgetIds(): void {
+    this.senderSeries.clear();
+    this.gatewayIds.clear();
+    this.hostIds.clear();
+    this.classIds.clear();
+    this.lunIds.clear();
+  }
+
+  private senderSeriesInfo(batchId: number, index: number): SeriesInfo {
+    const cached = this.senderSeries.get(index);
+    if (cached) return cached;
+    const key = this.senderKeys.get(index);
+    if (!key) throw new Error(`batch ${batchId}: series ${index} was never defined`);
+    const info = this.seriesInfo(key);
+    this.senderSeries.set(index, info);
+    return info;
+  }
+
+  /** Returns true when the batch was committed before (and is skipped). */
+  private ingestInTransaction(batch: PackedSamples, committedAt: number): boolean {
+    const s = this.stmts;
+    if (s.batchSeen.get(batch.batchId)) return true;
+    const { t, series, values, count } = batch;
+    const infos: SeriesInfo[] = new Array<SeriesInfo>(count);
+    for (let i = 0; i < count; i++) infos[i] = this.senderSeriesInfo(batch.batchId, series[i]!);
+    const params = new Array<number>(ROWS_PER_INSERT * 8);
+    let i = 0;
+    for (; i + ROWS_PER_INSERT <= count; i += ROWS_PER_INSERT) {
+      for (let r = 0; r < ROWS_PER_INSERT; r++) fillRow(params, r * 8, t, infos, values, i + r);
+      s.insertSamplesMany.run(params);
+    }
+    const one = new Array<number>(8);
+    for (; i < count; i++) { fillRow(one, 0, t, infos, values, i); s.insertSample.run(one); }
+
+    // Per class, gateway and poll: summed in memory, one upsert each. Numeric keys per poll time: no string per row.
+    type Agg = [number, number, number, number, number, number, number, number];
+    const aggByT = new Map<number, Map<number, Agg>>();
+    const lastSeen = new Map<number, [number, number]>();
+    let prevT = NaN;
+    let agg: Map<number, Agg> | undefined;
+    for (let k = 0; k < count; k++) {
+      const info = infos[k]!;
+      const tk = t[k]!;
+      if (tk !== prevT) {
+        agg = aggByT.get(tk);
+        if (!agg) aggByT.set(tk, (agg = new Map()));
+        prevT = tk;
+      }
+      const v = k * VALUES_PER_SAMPLE;
+      const key = info.classId * 0x100000000 + info.gatewayDbId;
+      const a = agg!.get(key);
+      if (a) { a[3]++; a[4] += values[v]!; a[5] += values[v + 1]!; a[6] = Math.max(a[6], values[v + 3]!); a[7] = Math.max(a[7], values[v + 4]!); }
+      else agg!.set(key, [info.classId, tk, info.gatewayDbId, 1, values[v]!, values[v + 1]!, values[v + 3]!, values[v + 4]!]);
+      const seen = lastSeen.get(info.gatewayDbId);
+      if (!seen) lastSeen.set(info.gatewayDbId, [tk, tk]);
+      else { if (tk < seen[0]) seen[0] = tk; if (tk > seen[1]) seen[1] = tk; }
+    }
+    for (const byKey of aggByT.values()) for (const a of byKey.values()) s.upsertClassSample.run(a);
+    for (const [gw, [first, last]] of lastSeen) s.touchGateway.run(last, first, gw);
+    s.insertBatch.run(batch.batchId, committedAt, count);
+    // Retention deletes old batch rows; the watermark keeps the numbering going past them.
+    s.setMeta.run(LAST_BATCH_META, Math.max(batch.batchId, this.meta(LAST_BATCH_META) ?? 0));
+    return false;
   }
 
   // ---- events

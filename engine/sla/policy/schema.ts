@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { GATEWAY_ID_MAX_LENGTH, GATEWAY_ID_PATTERN } from '../../protocol/index.js';
 
 /**
  * The one schema of the policy language. The engine validates with it (ajv) and the editor
@@ -15,6 +16,8 @@ function StringEnum<T extends string>(values: readonly T[], description: string)
 }
 
 const Name = (description: string) => Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9_.:/-]*$', description });
+/** The daemon checks every hello against the same pattern. */
+const GatewayId = (description: string) => Type.String({ minLength: 1, maxLength: GATEWAY_ID_MAX_LENGTH, pattern: GATEWAY_ID_PATTERN.source, description });
 
 const RateSchema = (description: string) => Type.Object({
   iops: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9, description: 'I/O operations per second. 0 or absent: no bound on IOPS.' })),
@@ -44,13 +47,13 @@ export type ServiceClass = Static<typeof ServiceClassSchema>;
 export const BindingSchema = Type.Object({
   host: Name('Application host as the gateway reports it (the NBD client\'s name).'),
   lun: Type.Optional(Name('LUN (export name, e.g. gold/lun0). Absent: every LUN the host uses.')),
-  gateway: Type.Optional(Name('Gateway id. Absent: on every gateway.')),
+  gateway: Type.Optional(GatewayId('Gateway id. Absent: on every gateway.')),
   class: Name('Service class of this host (and LUN).'),
 }, { additionalProperties: false });
 export type Binding = Static<typeof BindingSchema>;
 
 export const GatewaySchema = Type.Object({
-  id: Name('Gateway id, as the gateway announces itself in hello.'),
+  id: GatewayId('Gateway id, as the gateway announces itself in hello.'),
   address: Type.Optional(Type.String({ minLength: 3, maxLength: 300, pattern: '^[^\\s:]+:[0-9]{1,5}$', description: 'host:port of the gateway\'s control port, dialled by the daemon. Omit it for a gateway that connects to the server itself (headroom gateway --server).' })),
   secretFile: Type.String({ minLength: 1, maxLength: 4096, description: 'File holding the shared secret for the gateway\'s HMAC authentication. Secrets are never written in the policy.' }),
   capacity: Type.Optional(RateSchema('Known capacity of the storage behind this gateway: reservations must fit in it.')),

@@ -1,1 +1,1 @@
-export { SlaServer, type SlaServerOptions, type SlaServerEvent, type SlaServerStatus, type SlaCycleReport } from './server.js';
+export { SlaServer, type SlaServerOptions, type SlaServerEvent, type SlaServerStatus, type SlaCycleReport, type CycleCommit } from './server.js';

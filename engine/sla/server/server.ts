@@ -39,7 +39,14 @@ export interface SlaCycleReport {
   classes: ClassStatus[];
   explanations: string[];
   throttles: Array<{ actionId: number; gatewayId: string; host: string; lun: string; iopsLimit: number; mbpsLimit: number; reason: string }>;
+  /**
+   * What the database made of the cycle's samples: the batch that holds them once committed
+   * (batch 0 with 0 samples when no gateway answered), or why they are not there.
+   */
+  commit: CycleCommit;
 }
+
+export type CycleCommit = { ok: true; batchId: number; samples: number } | { ok: false; error: string };
 
 export type SlaServerEvent =
   | { kind: 'cycle'; report: SlaCycleReport }
@@ -188,14 +195,14 @@ export class SlaServer {
     this.maintenance.unref();
   }
 
-  private recordGateway(event: Extract<DaemonEvent, { k: 'registered' }>): void {
+  private recordGateway(event: Extract<DaemonEvent, { kind: 'registered' }>): void {
     void this.db.queries.registerGateway(event.gatewayId, event.remote, event.luns.map((l) => ({ lunId: l.lunId, sizeBytes: Number(l.sizeBytes) })))
       .catch((err: unknown) => this.log.warn({ err }, 'could not record a gateway'));
   }
 
   private onDaemonEvent(event: DaemonEvent): void {
     const at = this.now();
-    switch (event.k) {
+    switch (event.kind) {
       case 'registered': {
         if (event.update) {
           this.entities.inventory(event.gatewayId, { luns: event.luns, hosts: event.hosts });
@@ -213,9 +220,9 @@ export class SlaServer {
       case 'dropped':
       case 'refused':
       case 'unregistered':
-        if (event.k !== 'refused') this.entities.setState(event.gatewayId, 'disconnected');
-        this.log.warn({ gatewayId: event.gatewayId, reason: event.reason }, `gateway ${event.k}`);
-        this.emit({ kind: 'gateway', gatewayId: event.gatewayId, state: event.k, detail: event.reason });
+        if (event.kind !== 'refused') this.entities.setState(event.gatewayId, 'disconnected');
+        this.log.warn({ gatewayId: event.gatewayId, reason: event.reason }, `gateway ${event.kind}`);
+        this.emit({ kind: 'gateway', gatewayId: event.gatewayId, state: event.kind, detail: event.reason });
         break;
       case 'alert':
         this.log.warn({ gatewayId: event.gatewayId, code: event.code, text: event.text }, 'gateway alert');
@@ -287,11 +294,22 @@ export class SlaServer {
     }
     for (const gw of gateways) this.entities.stats(gw.gatewayId, policy.pollIntervalMs, gw.entries, at);
     const result: AnalysisResult = this.analyzer.runInterval(policy, gateways, at);
-    const ingest = this.db.ingest(sampleRowsOf(policy, at, gateways));
+    // Settled, never rejected: its outcome is part of the report, and nothing awaited below may
+    // leave it unobserved if it fails first.
+    const ingest: Promise<CycleCommit> = this.db.ingest(sampleRowsOf(policy, at, gateways)).then(
+      (c) => ({ ok: true, batchId: c.batchId, samples: c.samples }),
+      (err: unknown) => ({ ok: false, error: err instanceof Error ? err.message : String(err) }),
+    );
     const records = analysisRecords(result);
-    const actionIds = records.actions.length ? await this.db.queries.recordActions(records.actions) : [];
-    if (records.violations.length) await this.db.queries.recordViolations(records.violations);
-    if (records.alerts.length) await this.db.queries.recordAlerts(records.alerts);
+    let actionIds: number[] = [];
+    try {
+      if (records.actions.length) actionIds = await this.db.queries.recordActions(records.actions);
+      if (records.violations.length) await this.db.queries.recordViolations(records.violations);
+      if (records.alerts.length) await this.db.queries.recordAlerts(records.alerts);
+    } catch (err) {
+      // The caps still go out (their acknowledgements are then not recorded against an action).
+      this.log.error({ err, cycle: cycle.cycle }, 'could not record the cycle\'s actions, violations or alerts');
+    }
     const throttles = result.changes.map((c, i) => ({ actionId: actionIds[i] ?? -1, gatewayId: c.gatewayId, host: c.host, lun: c.lun, iopsLimit: c.iopsLimit, mbpsLimit: c.mbpsLimit, reason: c.reason }));
     for (const t of throttles) {
       this.log.info({ gatewayId: t.gatewayId, host: t.host, lun: t.lun, iopsLimit: t.iopsLimit, mbpsLimit: t.mbpsLimit }, t.reason);
@@ -303,10 +321,12 @@ export class SlaServer {
         })
         .catch((err: unknown) => this.log.warn({ err }, 'could not record an acknowledgement'));
     }
-    await ingest;
+    const commit = await ingest;
+    if (commit.ok) this.log.info({ cycle: cycle.cycle, at, batchId: commit.batchId, samples: commit.samples }, 'cycle committed');
+    else this.log.error({ cycle: cycle.cycle, at, error: commit.error }, 'cycle NOT committed');
     const report: SlaCycleReport = {
       at, ...cycle,
-      classes: result.classes, explanations: result.explanations, throttles,
+      classes: result.classes, explanations: result.explanations, throttles, commit,
     };
     this.lastCycle = report;
     this.emit({ kind: 'cycle', report });
@@ -327,17 +347,19 @@ function dialTargets(policy: Policy): DialTarget[] {
   });
 }
 
-/** Secrets live in files next to the policy, never in the policy or the workspace. */
-async function readSecrets(policy: Policy, policyFile: string): Promise<Record<string, string>> {
-  const secrets: Record<string, string> = {};
+/** Secrets live in files next to the policy, never in the policy or the workspace. Keyed by gateway id in a Map: the daemon looks them up by the id a peer sends. */
+async function readSecrets(policy: Policy, policyFile: string): Promise<Map<string, string>> {
+  const secrets = new Map<string, string>();
   for (const g of policy.gateways) {
     const file = path.resolve(path.dirname(policyFile), g.secretFile);
+    let secret: string;
     try {
-      secrets[g.id] = (await readFile(file, 'utf8')).trim();
+      secret = (await readFile(file, 'utf8')).trim();
     } catch (err) {
       throw new Error(`${policyFile}: gateway ${g.id}'s secret file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
-    if (!secrets[g.id]) throw new Error(`${policyFile}: gateway ${g.id}'s secret file ${file} is empty`);
+    if (!secret) throw new Error(`${policyFile}: gateway ${g.id}'s secret file ${file} is empty`);
+    secrets.set(g.id, secret);
   }
   return secrets;
 }
