@@ -7,6 +7,7 @@ import type { Logger } from '../runtime/index.js';
 import type { ExportDescription } from './handshake.js';
 import type { IntervalStats } from './stats.js';
 import type { ThrottleLimits } from './throttle.js';
+import type { BackendHealth } from './backend.js';
 import type { AppliedLimit, GatewayEvent, ThrottleTarget } from './gateway.js';
 
 /**
@@ -20,6 +21,8 @@ export interface GatewayControlSurface {
   latestStats(): readonly IntervalStats[];
   setLimit(target: ThrottleTarget, limits: ThrottleLimits): AppliedLimit;
   on(listener: (event: GatewayEvent) => void): () => void;
+  /** Each LUN's backend health now, so failures from before the agent started are alerted too. */
+  lunHealth?(): readonly { lun: string; location: string; health: BackendHealth }[];
 }
 
 export interface ControlAgentOptions {
@@ -89,6 +92,9 @@ export class ControlAgent {
     this.target = { ...options.server };
     this.backoffMs = options.reconnectMs ?? 500;
     this.unsubscribe = options.gateway.on((event) => this.onGatewayEvent(event));
+    for (const { lun, location, health } of options.gateway.lunHealth?.() ?? []) {
+      if (health.state !== 'up') this.onGatewayEvent({ type: 'backend-health', lun, location, health });
+    }
   }
 
   get state(): AgentState {
@@ -258,9 +264,12 @@ export class ControlAgent {
       return;
     }
     if (event.type !== 'backend-health') return;
-    const alert: ControlMessage = event.health.state === 'down'
-      ? { type: 'alert', severity: 'critical', code: 'backend-down', text: event.health.reason, host: '', lun: event.lun }
-      : { type: 'alert', severity: 'info', code: 'backend-up', text: `${event.location} is back`, host: '', lun: event.lun };
+    const health = event.health;
+    const alert: ControlMessage = health.state === 'down'
+      ? { type: 'alert', severity: 'critical', code: 'backend-down', text: health.reason, host: '', lun: event.lun }
+      : health.state === 'degraded'
+        ? { type: 'alert', severity: 'warning', code: 'backend-degraded', text: health.reason, host: '', lun: event.lun }
+        : { type: 'alert', severity: 'info', code: 'backend-up', text: `${event.location} is back`, host: '', lun: event.lun };
     if (this.stateValue === 'registered') this.send(0, alert);
     else this.pendingAlerts = [...this.pendingAlerts, alert].slice(-32);
   }

@@ -18,7 +18,10 @@ export interface BackendIo {
   complete(errno: number, data: Buffer | null): void;
 }
 
-export type BackendHealth = { readonly state: 'up' } | { readonly state: 'down'; readonly reason: string };
+/** `degraded`: reachable but failing requests (an upstream that stopped answering in time). */
+export type BackendHealth =
+  | { readonly state: 'up' }
+  | { readonly state: 'down' | 'degraded'; readonly reason: string };
 
 /** Storage behind a virtual LUN: a local file or an upstream NBD server. */
 export interface BlockBackend {
@@ -29,6 +32,8 @@ export interface BlockBackend {
   readonly transmissionFlags: number;
   /** Largest read or write the backend accepts in one request. */
   readonly maxPayload: number;
+  /** False while the backend has never reached its storage (size and flags unknown); absent means ready. */
+  readonly ready?: boolean;
   /** Size and alignment constraints the backend imposes (an upstream's NBD_INFO_BLOCK_SIZE). */
   readonly blockSize?: BlockSizeConstraints;
   /**

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NbdGateway, openFileBackend, openUpstreamBackend, parseLimitSpec, type GatewayEvent } from './index.js';
 import { freePort } from '../runtime/index.js';
+import { waitForPort } from './harness.js';
 
 const run = promisify(execFile);
 
@@ -21,20 +22,6 @@ const missing = tools.filter((t) => toolPath(t) === null);
 if (missing.length > 0) console.warn(`gateway client tests skipped: missing ${missing.join(', ')} (apt-get install fio nbdkit libnbd-bin qemu-utils)`);
 const withTools = missing.length === 0 ? describe : describe.skip;
 
-
-async function waitForPort(port: number, deadlineMs = 10_000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listened on port ${port} within ${deadlineMs} ms`);
-}
 
 interface FioJob { error: number; read: { iops: number; io_bytes: number }; write: { iops: number; io_bytes: number } }
 

@@ -1,7 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NbdGateway, openUpstreamBackend, type BlockBackend } from './index.js';
 import { freePort } from '../runtime/index.js';
+import { waitForPort } from './harness.js';
 
 /**
  * The same probes against `nbdkit memory` and against the gateway fronting `nbdkit memory`,
@@ -38,20 +38,6 @@ const tools = ['nbdkit', 'nbdinfo', 'nbdsh', 'nbdcopy', 'qemu-img', 'qemu-io'];
 const missing = tools.filter((t) => toolPath(t) === null);
 if (missing.length > 0) console.warn(`gateway conformance tests skipped: missing ${missing.join(', ')} (apt-get install nbdkit libnbd-bin python3-libnbd qemu-utils)`);
 const withTools = missing.length === 0 ? describe : describe.skip;
-
-async function waitForPort(port: number, deadlineMs = 10_000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listened on port ${port} within ${deadlineMs} ms`);
-}
 
 const SIZE = '64M';
 const MEMORY = ['memory', SIZE];

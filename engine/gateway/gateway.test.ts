@@ -14,7 +14,7 @@ class MemoryBackend implements BlockBackend {
   private readonly listeners: ((h: BackendHealth) => void)[] = [];
   constructor(readonly size: number) { this.data = Buffer.alloc(size); }
   onHealth(listener: (h: BackendHealth) => void): void { this.listeners.push(listener); }
-  fail(reason: string): void { for (const l of this.listeners) l({ state: 'down', reason }); }
+  fail(reason: string, state: 'down' | 'degraded' = 'down'): void { for (const l of this.listeners) l({ state, reason }); }
   submit(io: BackendIo): void {
     if (io.type === 0) { io.complete(0, Buffer.from(this.data.subarray(io.offset, io.offset + io.length))); return; }
     if (io.type === 1 && io.payload) io.payload.copy(this.data, io.offset);
@@ -244,6 +244,21 @@ describe('the gateway control agent', () => {
     const alert = await daemon.next('alert');
     expect(alert.message).toMatchObject({ severity: 'critical', code: 'backend-down', lun: 'lun0' });
     expect(alert.message.text).toContain('disk on fire');
+  });
+
+  it('alerts a degraded LUN as a warning, and a LUN that was down before the agent started once registered', async () => {
+    const { daemon, backend, gateway, port } = await setup('s3cret');
+    void port;
+    backend.fail('memory:test: unplugged before the agent existed');
+    const agent = new ControlAgent({ server: { host: '127.0.0.1', port: daemon.port }, secret: 's3cret', gatewayId: 'gw-8', gateway, rollOnPoll: true, reconnectMs: 50 });
+    cleanup.push(() => agent.stop());
+    agent.start();
+    const early = await daemon.next('alert');
+    expect(early.message).toMatchObject({ severity: 'critical', code: 'backend-down', lun: 'lun0' });
+    expect(early.message.text).toContain('unplugged before the agent existed');
+    backend.fail('memory:test: a request got no reply within 400 ms', 'degraded');
+    const degraded = await daemon.next('alert');
+    expect(degraded.message).toMatchObject({ severity: 'warning', code: 'backend-degraded', lun: 'lun0' });
   });
 
   it('stops trying when the server refuses its secret', async () => {

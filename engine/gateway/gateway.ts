@@ -5,6 +5,7 @@ import type { BackendHealth, BackendIo, BlockBackend } from './backend.js';
 import { HandshakeSession, type ExportCatalog, type ExportDescription, type ExportRefusal } from './handshake.js';
 import { RequestParser, type RequestSink } from './request-parser.js';
 import { OutputBatcher } from './output-batcher.js';
+import { ByteBudget, DEFAULT_CONNECTION_INFLIGHT_BYTES, DEFAULT_GATEWAY_INFLIGHT_BYTES } from './byte-budget.js';
 import { compileAttributionRule, splitExportName, type Attribution, type AttributionRule, type CompiledRule, type Evidence } from './attribution.js';
 import { AccessLists, type AccessRule } from './access.js';
 import { BoundNotices, DEFAULT_LIMITS, type ConnectionLimits } from './limits.js';
@@ -13,7 +14,7 @@ import { EntityStats, type IntervalStats } from './stats.js';
 import { ThrottleGate, realClock, type ThrottleClock, type ThrottleLimits } from './throttle.js';
 import {
   CMD_BLOCK_STATUS, CMD_CACHE, CMD_DISC, CMD_FLUSH, CMD_READ, CMD_TRIM, CMD_WRITE, CMD_WRITE_ZEROES, DEFAULT_MAX_PAYLOAD,
-  EINVAL, ENOSPC, EPERM, FLAG_READ_ONLY, FLAG_SEND_CACHE, SIMPLE_REPLY_MAGIC, commandName,
+  EINVAL, EIO, ENOSPC, EPERM, ESHUTDOWN, FLAG_READ_ONLY, FLAG_SEND_CACHE, SIMPLE_REPLY_MAGIC, commandName,
 } from './nbd-constants.js';
 import { commandFlagsErrno, exportTransmissionFlags } from './export-capabilities.js';
 import { writeBlockStatusChunk, writeErrorChunk, writeReadChunk } from './structured-reply.js';
@@ -30,6 +31,14 @@ export interface GatewayOptions {
   readonly luns: readonly LunDefinition[];
   readonly attribution?: AttributionRule;
   readonly maxPayload?: number;
+  /**
+   * Bytes of read and write data one connection may hold in the gateway (read replies not yet
+   * taken by its socket, write data not yet stored). Requests beyond it wait and the gateway
+   * stops reading from that client; nothing is refused.
+   */
+  readonly connectionInFlightBytes?: number;
+  /** The same bound for all connections together. */
+  readonly gatewayInFlightBytes?: number;
   readonly logger?: Logger;
   readonly clock?: ThrottleClock;
   /** Length of a statistics interval; 0 disables the automatic roll (call `rollStats`). */
@@ -66,9 +75,10 @@ type Gate = ThrottleGate<GatewayIo>;
 
 interface LunState {
   readonly definition: LunDefinition;
-  readonly description: ExportDescription;
+  /** Re-read when the backend comes up: an upstream down at start has no size until then. */
+  description: ExportDescription;
   /** As hosts with read-only access (--allow LUN=HOST:ro) see it. */
-  readonly readOnlyDescription: ExportDescription;
+  readOnlyDescription: ExportDescription;
   readonly stats: EntityStats;
   readonly gate: Gate;
   health: BackendHealth;
@@ -102,8 +112,8 @@ const HOUSEKEEPING_MS = 10_000;
 
 /** Stop reading from a client with this many requests inside the gateway. */
 const MAX_IN_FLIGHT_PER_CONNECTION = 1024;
-/** Stop reading from a client that does not read its replies. */
-const MAX_UNSENT_REPLY_BYTES = 16 * 1024 * 1024;
+/** A saturated gateway-wide budget is logged at most this often. */
+const BUDGET_LOG_INTERVAL_MS = 10_000;
 
 function nowPair(): { wall: number; mono: number } {
   return { wall: Date.now(), mono: performance.now() };
@@ -126,6 +136,11 @@ export class NbdGateway {
   private readonly access: AccessLists;
   private readonly clock: ThrottleClock;
   readonly maxPayload: number;
+  readonly connectionInFlightBytes: number;
+  /** Bytes held by all connections; connections blocked on it wait in `budgetWaiters`, in order. */
+  readonly budget: ByteBudget;
+  private readonly budgetWaiters = new Set<ClientConnection>();
+  private budgetLoggedAt = -Infinity;
   readonly bounds: ConnectionLimits;
   readonly notices: BoundNotices;
   readonly tls: ServerTls | null;
@@ -139,7 +154,7 @@ export class NbdGateway {
   /** Every export, for the control surface (clients see `catalogFor` their identity). */
   readonly catalog: ExportCatalog;
 
-  constructor(private readonly options: GatewayOptions) {
+  constructor(readonly options: GatewayOptions) {
     if (options.luns.length === 0) throw new Error('a gateway needs at least one export');
     this.clock = options.clock ?? realClock;
     this.bounds = { ...DEFAULT_LIMITS, ...options.bounds };
@@ -150,24 +165,19 @@ export class NbdGateway {
     this.rule = compileAttributionRule({ ranges: options.attribution?.ranges ?? [], ...(tlsProven ? { provenHosts: tlsProven } : {}) });
     this.access = new AccessLists(options.access);
     this.maxPayload = Math.min(options.maxPayload ?? DEFAULT_MAX_PAYLOAD, ...options.luns.map((l) => l.backend.maxPayload));
+    this.connectionInFlightBytes = options.connectionInFlightBytes ?? DEFAULT_CONNECTION_INFLIGHT_BYTES;
+    this.budget = new ByteBudget(options.gatewayInFlightBytes ?? DEFAULT_GATEWAY_INFLIGHT_BYTES);
+    if (!(this.connectionInFlightBytes > 0)) throw new Error(`connectionInFlightBytes must be positive (got ${this.connectionInFlightBytes})`);
     for (const definition of options.luns) {
       if (definition.name.includes('/')) throw new Error(`export ${definition.name}: a LUN name cannot contain "/" (it separates HOST/LUN)`);
       if (this.lunsByName.has(definition.name)) throw new Error(`export ${definition.name}: defined twice`);
       const backend = definition.backend;
-      const flags = exportTransmissionFlags(backend.transmissionFlags, definition.readOnly === true);
       if (backend.allocation !== 'exact') {
         options.logger?.info({ lun: definition.name, location: backend.location }, 'block status reports this LUN as all data: its backend cannot find holes');
       }
-      // No backend location in what clients see: a file path or upstream URL is the operator's business.
-      const description: ExportDescription = {
-        name: definition.name, description: definition.description ?? '', size: backend.size, transmissionFlags: flags,
-        ...(backend.blockSize ? { blockSize: backend.blockSize } : {}),
-      };
       const lun: LunState = {
         definition,
-        description,
-        // What a host with read-only access sees: the same export, advertising only what it may do.
-        readOnlyDescription: { ...description, transmissionFlags: exportTransmissionFlags(backend.transmissionFlags, true) },
+        ...describeLun(definition),
         stats: new EntityStats('lun', '', definition.name, this.intervalStart),
         gate: new ThrottleGate<GatewayIo>(this.releaseIo, this.clock),
         health: { state: 'up' },
@@ -175,14 +185,17 @@ export class NbdGateway {
       this.lunsByName.set(definition.name, lun);
       definition.backend.onHealth((health) => {
         lun.health = health;
+        if (health.state === 'up') Object.assign(lun, describeLun(definition));
         this.emit({ type: 'backend-health', lun: definition.name, location: definition.backend.location, health });
       });
     }
     for (const lun of this.access.luns()) if (!this.lunsByName.has(lun)) throw new Error(`--allow ${lun}=...: no such export`);
     const luns = [...this.lunsByName.values()];
+    // A LUN whose backend has never been reached is not offered: its size is unknown.
+    const offered = (l: LunState | undefined): l is LunState => l !== undefined && l.definition.backend.ready !== false;
     this.catalog = {
-      find: (requested) => this.findLun(requested)?.description,
-      list: () => luns.map((l) => l.description),
+      find: (requested) => { const l = this.findLun(requested); return offered(l) ? l.description : undefined; },
+      list: () => luns.filter(offered).map((l) => l.description),
     };
     const seconds = options.statsIntervalSeconds ?? 0;
     if (seconds > 0) {
@@ -333,7 +346,8 @@ export class NbdGateway {
   /** Who the client is for this export name, whether it may open the LUN, and how (read-only?). */
   choose(requested: string, evidence: Evidence): Choice | ExportRefusal | undefined {
     const lun = this.findLun(requested);
-    if (!lun) return undefined;
+    // A LUN whose backend has never been reached is not offered: its size is unknown.
+    if (!lun || lun.definition.backend.ready === false) return undefined;
     const resolution = this.rule.resolve(requested, evidence);
     if (!resolution.ok) return { refused: resolution.reason };
     const host = resolution.attribution.host;
@@ -407,6 +421,7 @@ export class NbdGateway {
     else if (event.type === 'access-refused') this.options.logger?.warn({ connection: event.id, remote: event.remote, requested: event.requested }, `access refused: ${event.reason}`);
     else if (event.type === 'backend-health') {
       if (event.health.state === 'down') this.options.logger?.error({ lun: event.lun, location: event.location }, `backend down: ${event.health.reason}`);
+      else if (event.health.state === 'degraded') this.options.logger?.warn({ lun: event.lun, location: event.location }, `backend degraded: ${event.health.reason}`);
       else this.options.logger?.info({ lun: event.lun, location: event.location }, 'backend up');
     } else if (event.type === 'connection-opened') {
       this.options.logger?.info({ connection: event.id, remote: event.remote, host: event.attribution.host, lun: event.lun, via: event.attribution.via }, 'client connected');
@@ -418,6 +433,26 @@ export class NbdGateway {
 
   forget(connection: ClientConnection): void {
     this.connections.delete(connection);
+    this.budgetWaiters.delete(connection);
+  }
+
+  /** `connection` waits for bytes of the gateway-wide budget. */
+  waitForBudget(connection: ClientConnection): void {
+    this.budgetWaiters.add(connection);
+    const now = performance.now();
+    if (now - this.budgetLoggedAt >= BUDGET_LOG_INTERVAL_MS) {
+      this.budgetLoggedAt = now;
+      this.options.logger?.warn({ heldBytes: this.budget.held, limitBytes: this.budget.limit, waiting: this.budgetWaiters.size },
+        'gateway in-flight byte budget reached: requests wait and clients are read more slowly (raise --max-inflight-bytes to allow more)');
+    }
+  }
+
+  /** Bytes came back to the budget: let waiting connections in, oldest first, while they fit. */
+  wakeBudgetWaiters(): void {
+    for (const connection of this.budgetWaiters) {
+      this.budgetWaiters.delete(connection);
+      if (connection.pump() === 'gateway') return;
+    }
   }
 
   private gateFor(target: ThrottleTarget): Gate {
@@ -439,6 +474,19 @@ export class NbdGateway {
   }
 }
 
+/** What clients see of a LUN, as read-write and read-only hosts (re-read when its backend comes up). */
+function describeLun(definition: LunDefinition): { description: ExportDescription; readOnlyDescription: ExportDescription } {
+  const backend = definition.backend;
+  // No backend location in what clients see: a file path or upstream URL is the operator's business.
+  const description: ExportDescription = {
+    name: definition.name, description: definition.description ?? '', size: backend.size,
+    transmissionFlags: exportTransmissionFlags(backend.transmissionFlags, definition.readOnly === true),
+    ...(backend.blockSize ? { blockSize: backend.blockSize } : {}),
+  };
+  // What a host with read-only access sees: the same export, advertising only what it may do.
+  return { description, readOnlyDescription: { ...description, transmissionFlags: exportTransmissionFlags(backend.transmissionFlags, true) } };
+}
+
 function targetKey(target: ThrottleTarget): string {
   return `${target.host ?? '*'}/${target.lun ?? '*'}`;
 }
@@ -456,6 +504,9 @@ class GatewayIo implements BackendIo {
   stage = 0;
   throttleBytes = 0;
   waited = false;
+  /** Bytes of the in-flight budgets this request holds (its read or write data). */
+  cost = 0;
+  errno = 0;
 
   constructor(readonly connection: ClientConnection) {}
 
@@ -463,6 +514,9 @@ class GatewayIo implements BackendIo {
     this.connection.finish(this, errno, data);
   }
 }
+
+/** Why a request could not enter the gateway yet. */
+type Admission = 'admitted' | 'connection' | 'gateway';
 
 class ClientConnection implements RequestSink {
   private handshake: HandshakeSession | null;
@@ -479,10 +533,20 @@ class ClientConnection implements RequestSink {
   private pair: EntityStats | null = null;
   private gates: Gate[] = [];
   private readonly pool: GatewayIo[] = [];
+  /** Requests received and not yet replied to (the client's queue depth as the gateway sees it). */
   private inFlight = 0;
+  /** Bytes of the in-flight budgets this connection holds. */
+  private held = 0;
+  /** Requests received but waiting for budget, in arrival order (bounded: the socket is paused meanwhile). */
+  private readonly backlog: GatewayIo[] = [];
+  /** Requests whose reply is in the output batch but not yet handed to the socket. */
+  private readonly replied: GatewayIo[] = [];
   private closed = false;
   private disconnecting = false;
-  private pausedForInFlight = false;
+  private paused = false;
+  private budgetLogged = false;
+  /** When the bytes being parsed arrived: a request's latency starts when its header arrives. */
+  private arrivedAt = 0;
   /** Negotiated in the handshake: reads and block status then answer in structured chunks. */
   private structuredReplies = false;
   private metaContextId = 0;
@@ -493,12 +557,10 @@ class ClientConnection implements RequestSink {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     const address = this.address = socket.remoteAddress ?? '';
     socket.setNoDelay(true);
-    this.out = new OutputBatcher({
-      write: (bytes, done) => {
-        const ok = this.socket.write(bytes, done);
-        if (!ok && this.socket.writableLength > MAX_UNSENT_REPLY_BYTES) this.socket.pause();
-        return ok;
-      },
+    // this.socket, not socket: after STARTTLS replies go through the TLS socket.
+    this.out = new OutputBatcher({ write: (bytes, done) => this.socket.write(bytes, done) }, undefined, {
+      handoff: () => this.repliesHandedOff(),
+      sent: (bytes) => this.release(bytes),
     });
     this.listen(socket);
     const limits = gateway.bounds;
@@ -517,8 +579,8 @@ class ClientConnection implements RequestSink {
     socket.write(this.handshake.greeting());
   }
 
+  /** Reading is paced by `updateFlow` (in-flight count and byte budgets), not by 'drain'. */
   private listen(socket: net.Socket): void {
-    socket.on('drain', () => { if (!this.pausedForInFlight && !this.closed) socket.resume(); });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.destroy('socket error'));
     socket.on('close', () => this.destroy('client closed the connection'));
@@ -548,17 +610,40 @@ class ClientConnection implements RequestSink {
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.out.close();
     this.socket.destroy();
+    const now = performance.now();
+    for (const io of this.replied) this.settle(io, now);
+    this.replied.length = 0;
+    for (const io of this.backlog) { io.errno = ESHUTDOWN; this.settle(io, now); }
+    this.backlog.length = 0;
     if (this.host && this.lun) this.gateway.leave(this.host, this.lun.definition.name);
     this.gateway.forget(this);
+    if (this.held > 0) {
+      this.gateway.budget.give(this.held);
+      this.held = 0;
+      this.gateway.wakeBudgetWaiters();
+    }
     this.gateway.emit({ type: 'connection-closed', id: this.id, reason });
   }
 
   private onData(chunk: Buffer): void {
     if (this.closed || this.handshake === null && this.parser === null) return;
-    if (this.parser !== null) {
-      if (!this.disconnecting) this.parser.feed(chunk, this);
-      return;
+    this.arrivedAt = performance.now();
+    try {
+      if (this.parser !== null) {
+        if (!this.disconnecting) this.parser.feed(chunk, this);
+        this.updateFlow();
+        return;
+      }
+      this.negotiate(chunk);
+    } catch (err) {
+      // A bug met by one client's input ends that client's connection, never the process.
+      const reason = `internal error serving this connection: ${err instanceof Error ? err.message : String(err)}`;
+      this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason });
+      this.destroy(reason);
     }
+  }
+
+  private negotiate(chunk: Buffer): void {
     const result = this.handshake!.feed(chunk);
     for (const bytes of result.output) this.socket.write(bytes);
     const step = result.step;
@@ -590,10 +675,11 @@ class ClientConnection implements RequestSink {
     this.parser = new RequestParser(this.gateway.maxPayload);
     this.gateway.emit({ type: 'connection-opened', id: this.id, remote: this.remote, attribution, lun: lun.definition.name });
     if (step.leftover.length > 0) this.parser.feed(step.leftover, this);
+    this.updateFlow();
   }
 
   onRequest(flags: number, type: number, cookieHi: number, cookieLo: number, offset: number, length: number, payload: Buffer | null): void {
-    if (this.disconnecting) return;
+    if (this.disconnecting || this.closed) return;
     const lun = this.lun!;
     const host = this.host!;
     if (type === CMD_DISC) {
@@ -601,10 +687,11 @@ class ClientConnection implements RequestSink {
       if (this.inFlight === 0) this.endAfterReplies();
       return;
     }
-    const errno = commandFlagsErrno(type, flags, this.chosen!.transmissionFlags, this.structuredReplies) || this.check(this.chosen!, type, offset, length);
+    const chosen = this.chosen!;
+    const errno = commandFlagsErrno(type, flags, chosen.transmissionFlags, this.structuredReplies) || checkRequest(chosen, type, offset, length, this.metaContextId);
     if (errno !== 0) {
       this.pair!.reject();
-      this.answer(type, errno, cookieHi, cookieLo, offset, null);
+      this.answer(type, errno, cookieHi, cookieLo, offset, null, 0);
       return;
     }
     const io = this.pool.pop() ?? new GatewayIo(this);
@@ -617,28 +704,70 @@ class ClientConnection implements RequestSink {
     io.cookieLo = cookieLo;
     io.stage = 0;
     io.waited = false;
+    io.errno = 0;
     io.throttleBytes = type === CMD_READ || type === CMD_WRITE ? length : 0;
-    io.startedAt = performance.now();
+    io.cost = io.throttleBytes;
+    io.startedAt = this.arrivedAt;
     this.pair!.arrive();
     host.stats.arrive();
     lun.stats.arrive();
     this.inFlight++;
-    if (this.inFlight >= MAX_IN_FLIGHT_PER_CONNECTION && !this.pausedForInFlight) {
-      this.pausedForInFlight = true;
-      this.socket.pause();
-    }
-    this.advance(io);
+    // In order: nothing overtakes a request already waiting for budget.
+    if (this.backlog.length > 0 || this.admit(io) !== 'admitted') this.backlog.push(io);
+    else this.advance(io);
   }
 
   onOversized(_flags: number, type: number, cookieHi: number, cookieLo: number, offset: number, length: number): void {
     this.pair!.reject();
-    this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason: `${commandName(type)} of ${length} bytes at ${offset} is over the ${this.gateway.maxPayload}-byte maximum payload; refused` });
-    this.answer(type, EINVAL, cookieHi, cookieLo, offset, null);
+    this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason: `${commandName(type)} of ${length} bytes at ${offset} is over the ${this.gateway.maxPayload}-byte maximum payload; refused with EINVAL` });
+    this.answer(type, EINVAL, cookieHi, cookieLo, offset, null, 0);
   }
 
   onMalformed(reason: string): void {
     this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason });
     this.destroy(reason);
+  }
+
+  /** Take budget for `io` if both this connection's and the gateway's allow it. */
+  private admit(io: GatewayIo): Admission {
+    const cost = io.cost;
+    if (cost === 0) return 'admitted';
+    if (this.held > 0 && this.held + cost > this.gateway.connectionInFlightBytes) {
+      if (!this.budgetLogged) {
+        this.budgetLogged = true;
+        this.gateway.options.logger?.warn({ connection: this.id, remote: this.remote, heldBytes: this.held, limitBytes: this.gateway.connectionInFlightBytes },
+          'connection in-flight byte budget reached: its requests wait and it is read more slowly (raise --max-inflight-bytes-per-connection to allow more)');
+      }
+      return 'connection';
+    }
+    if (!this.gateway.budget.fits(cost)) {
+      this.gateway.waitForBudget(this);
+      return 'gateway';
+    }
+    this.held += cost;
+    this.gateway.budget.take(cost);
+    return 'admitted';
+  }
+
+  /** Let waiting requests in while the budgets allow; says what still blocks, if anything. */
+  pump(): Admission {
+    if (this.closed) return 'admitted';
+    while (this.backlog.length > 0) {
+      const admission = this.admit(this.backlog[0]!);
+      if (admission !== 'admitted') return admission;
+      this.advance(this.backlog.shift()!);
+      if (this.closed) return 'admitted';
+    }
+    this.updateFlow();
+    return 'admitted';
+  }
+
+  private release(bytes: number): void {
+    if (this.closed || bytes === 0) return;
+    this.held -= bytes;
+    this.gateway.budget.give(bytes);
+    if (this.backlog.length > 0) this.pump();
+    this.gateway.wakeBudgetWaiters();
   }
 
   /** Move a request through its throttles (host, host/LUN, LUN) to the backend. */
@@ -655,62 +784,83 @@ class ClientConnection implements RequestSink {
         return;
       }
     }
-    this.lun!.definition.backend.submit(io);
+    try {
+      this.lun!.definition.backend.submit(io);
+    } catch (err) {
+      // Runs from throttle timers too: a backend bug fails this request, not the process.
+      this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason: `backend failed on ${commandName(io.type)} at ${io.offset}: ${err instanceof Error ? err.message : String(err)}` });
+      io.complete(EIO, null);
+    }
   }
 
   finish(io: GatewayIo, errno: number, data: Buffer | null): void {
-    const latencyUs = (performance.now() - io.startedAt) * 1000;
-    const isRead = io.type === CMD_READ;
-    const isWrite = io.type === CMD_WRITE;
-    this.pair!.complete(isRead, isWrite, io.length, latencyUs, errno !== 0);
-    this.host!.stats.leave();
-    this.lun!.stats.leave();
-    this.answer(io.type, errno, io.cookieHi, io.cookieLo, io.offset, errno === 0 ? data : null);
+    io.errno = errno;
     io.payload = null;
-    this.pool.push(io);
-    this.inFlight--;
-    if (this.pausedForInFlight && this.inFlight < MAX_IN_FLIGHT_PER_CONNECTION / 2) {
-      this.pausedForInFlight = false;
-      if (!this.closed) this.socket.resume();
-    }
-    if (this.disconnecting && this.inFlight === 0) this.endAfterReplies();
+    if (this.closed) { this.settle(io, performance.now()); return; }
+    // Write data is stored (or failed): its bytes return now. A read's return once its
+    // reply has left for the socket.
+    const replyData = errno === 0 ? data : null;
+    const readCredit = io.type === CMD_READ && replyData !== null ? io.cost : 0;
+    this.replied.push(io);
+    this.answer(io.type, errno, io.cookieHi, io.cookieLo, io.offset, replyData, readCredit);
+    this.release(io.cost - readCredit);
   }
 
-  private check(chosen: ExportDescription, type: number, offset: number, length: number): number {
-    const size = chosen.size;
-    const readOnly = (chosen.transmissionFlags & FLAG_READ_ONLY) !== 0;
-    const end = offset + length;
-    switch (type) {
-      case CMD_READ: return end > size ? EINVAL : 0;
-      case CMD_WRITE: return readOnly ? EPERM : end > size ? ENOSPC : 0;
-      case CMD_WRITE_ZEROES: return readOnly ? EPERM : end > size ? ENOSPC : 0;
-      case CMD_TRIM: return readOnly ? EPERM : end > size ? EINVAL : 0;
-      case CMD_FLUSH: return 0;
-      case CMD_CACHE: return (chosen.transmissionFlags & FLAG_SEND_CACHE) === 0 || length === 0 || end > size ? EINVAL : 0;
-      case CMD_BLOCK_STATUS: return this.metaContextId === 0 || length === 0 || end > size ? EINVAL : 0;
-      default: return EINVAL;
+  /** The batch holding these replies goes to the socket: that is when the client's I/O is done. */
+  private repliesHandedOff(): void {
+    const now = performance.now();
+    for (const io of this.replied) this.settle(io, now);
+    this.replied.length = 0;
+    this.updateFlow();
+    // After the batch's write, which runs right after this hook.
+    if (this.disconnecting && this.inFlight === 0) queueMicrotask(() => this.endAfterReplies());
+  }
+
+  private settle(io: GatewayIo, now: number): void {
+    const latencyUs = (now - io.startedAt) * 1000;
+    this.pair!.complete(io.type === CMD_READ, io.type === CMD_WRITE, io.length, latencyUs, io.errno !== 0);
+    this.host!.stats.leave();
+    this.lun!.stats.leave();
+    this.inFlight--;
+    this.pool.push(io);
+  }
+
+  /** Read from the client only while it has room: few requests in flight, none waiting for budget. */
+  private updateFlow(): void {
+    if (this.closed) return;
+    if (!this.paused) {
+      if (this.backlog.length > 0 || this.inFlight >= MAX_IN_FLIGHT_PER_CONNECTION) {
+        this.paused = true;
+        this.socket.pause();
+      }
+    } else if (this.backlog.length === 0 && this.inFlight < MAX_IN_FLIGHT_PER_CONNECTION / 2) {
+      this.paused = false;
+      this.socket.resume();
     }
   }
 
   /**
    * Reads and block status answer in chunks once structured replies are negotiated; every
    * other reply, and every reply to a client that did not negotiate them, stays simple.
+   * `credit` (a read's budget bytes) returns once the reply's data has been written.
    */
-  private answer(type: number, errno: number, cookieHi: number, cookieLo: number, offset: number, data: Buffer | null): void {
+  private answer(type: number, errno: number, cookieHi: number, cookieLo: number, offset: number, data: Buffer | null, credit: number): void {
     if (this.closed) return;
     if (type === CMD_READ) {
-      if (!this.structuredReplies) this.reply(errno, cookieHi, cookieLo, errno === 0 ? data : null);
-      else if (errno !== 0 || data === null) writeErrorChunk(this.out, cookieHi, cookieLo, errno || EINVAL);
-      else writeReadChunk(this.out, cookieHi, cookieLo, offset, data);
+      if (!this.structuredReplies) { this.reply(errno, cookieHi, cookieLo, errno === 0 ? data : null, credit); return; }
+      if (errno !== 0 || data === null) writeErrorChunk(this.out, cookieHi, cookieLo, errno || EINVAL);
+      else { writeReadChunk(this.out, cookieHi, cookieLo, offset, data, credit); return; }
     } else if (type === CMD_BLOCK_STATUS && this.structuredReplies) {
       if (errno !== 0 || data === null || data.length === 0) writeErrorChunk(this.out, cookieHi, cookieLo, errno || EINVAL);
       else writeBlockStatusChunk(this.out, cookieHi, cookieLo, this.metaContextId, data);
     } else {
-      this.reply(errno, cookieHi, cookieLo, null);
+      this.reply(errno, cookieHi, cookieLo, null, credit);
+      return;
     }
+    this.out.credit(credit);
   }
 
-  private reply(errno: number, cookieHi: number, cookieLo: number, data: Buffer | null): void {
+  private reply(errno: number, cookieHi: number, cookieLo: number, data: Buffer | null, credit: number): void {
     if (this.closed) return;
     const out = this.out;
     const dataLength = data === null ? 0 : data.length;
@@ -721,15 +871,40 @@ class ClientConnection implements RequestSink {
     b.writeUInt32BE(errno, at + 4);
     b.writeUInt32BE(cookieHi, at + 8);
     b.writeUInt32BE(cookieLo, at + 12);
-    if (data !== null) {
-      if (inline) data.copy(b, at + 16);
-      else out.append(data);
-    }
+    if (data !== null && inline) data.copy(b, at + 16);
+    if (data !== null && !inline) out.append(data, credit);
+    else out.credit(credit);
   }
 
   private endAfterReplies(): void {
     if (this.closed) return;
     this.out.flush();
     this.socket.end();
+  }
+}
+
+/**
+ * The NBD errno for a request that must not reach the backend, or 0. The same answers as
+ * nbdkit: every read, write, trim and write-zeroes needs a non-empty range inside the
+ * export; a flush carries no range at all. `offset` is exact below 2^53; anything larger is
+ * past every export, so the comparison is still right.
+ */
+/**
+ * The errno a request gets before it reaches the backend (0: none), as nbdkit answers:
+ * ranges are checked without overflow, zero lengths refused, flush carries no range.
+ * `metaContextId` 0 means no BLOCK_STATUS context was negotiated.
+ */
+export function checkRequest(lun: ExportDescription, type: number, offset: number, length: number, metaContextId = 0): number {
+  const readOnly = (lun.transmissionFlags & FLAG_READ_ONLY) !== 0;
+  const inRange = length > 0 && offset <= lun.size && length <= lun.size - offset;
+  switch (type) {
+    case CMD_READ: return inRange ? 0 : EINVAL;
+    case CMD_WRITE:
+    case CMD_WRITE_ZEROES: return readOnly ? EPERM : inRange ? 0 : ENOSPC;
+    case CMD_TRIM: return readOnly ? EPERM : inRange ? 0 : EINVAL;
+    case CMD_FLUSH: return offset === 0 && length === 0 ? 0 : EINVAL;
+    case CMD_CACHE: return (lun.transmissionFlags & FLAG_SEND_CACHE) !== 0 && inRange ? 0 : EINVAL;
+    case CMD_BLOCK_STATUS: return metaContextId !== 0 && inRange ? 0 : EINVAL;
+    default: return EINVAL;
   }
 }

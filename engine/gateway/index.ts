@@ -1,8 +1,12 @@
 export { NbdGateway, type GatewayOptions, type GatewayEvent, type LunDefinition, type ThrottleTarget, type AppliedLimit } from './gateway.js';
 export type { BlockBackend, BackendIo, BackendHealth } from './backend.js';
 export { openFileBackend, type FileBackendOptions } from './file-backend.js';
-export { openUpstreamBackend, type UpstreamTarget, type UpstreamPoolOptions } from './upstream.js';
-export { openExport } from './open-export.js';
+export { openUpstreamBackend, DEFAULT_UPSTREAM_TIMEOUT_MS, type UpstreamTarget, type UpstreamPoolOptions } from './upstream.js';
+export { openExport, type UpstreamSettings } from './open-export.js';
+export { ByteBudget, DEFAULT_CONNECTION_INFLIGHT_BYTES, DEFAULT_GATEWAY_INFLIGHT_BYTES } from './byte-budget.js';
+export { DEFAULT_MAX_PAYLOAD } from './nbd-constants.js';
+export { RawNbdClient, requestHeader, optionHeader } from './raw-client.js';
+export { fuzzGateway, soakGateway, GUARD_BYTES, type FuzzOptions, type FuzzCounts, type SoakOptions } from './fuzz.js';
 export { HandshakeSession, isRefusal, type ExportCatalog, type ExportDescription, type ExportRefusal, type HandshakeStep } from './handshake.js';
 export { RequestParser, type RequestSink } from './request-parser.js';
 export { ThrottleGate, realClock, type ThrottleClock, type ThrottleLimits } from './throttle.js';

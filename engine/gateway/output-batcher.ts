@@ -4,6 +4,14 @@ export interface ByteSink {
   write(bytes: Buffer, done?: (err?: Error | null) => void): boolean;
 }
 
+/** What the owner of a batcher learns about its output. */
+export interface BatcherHooks {
+  /** Runs each time a batch is handed to the sink, just before the write (the replies in it are "sent"). */
+  handoff?(): void;
+  /** Bytes credited with `credit` or `append(data, credit)` that the sink has finished with. */
+  sent?(credit: number): void;
+}
+
 /** A slab and how many of its writes the sink still holds. */
 interface Slab {
   bytes: Buffer;
@@ -39,12 +47,14 @@ export class OutputBatcher {
   private used = 0;
   private scheduled = false;
   private closed = false;
+  /** Credit of the bytes reserved since the last flush, released when that flush's write is done. */
+  private pendingCredit = 0;
   private readonly flushBound = (): void => {
     this.scheduled = false;
     this.flush();
   };
 
-  constructor(private readonly sink: ByteSink, private readonly slabBytes = DEFAULT_SLAB) {
+  constructor(private readonly sink: ByteSink, private readonly slabBytes = DEFAULT_SLAB, private readonly hooks: BatcherHooks = {}) {
     this.slab = { bytes: Buffer.allocUnsafeSlow(slabBytes), inFlight: 0 };
     this.buffer = this.slab.bytes;
   }
@@ -77,14 +87,24 @@ export class OutputBatcher {
     if (slab !== this.slab && slab.bytes.length === this.slabBytes && this.spare.length < SPARE_SLABS && !this.spare.includes(slab)) this.spare.push(slab);
   }
 
-  append(data: Buffer): void {
+  /** `credit` comes back through `hooks.sent` once the sink is done with these bytes. */
+  append(data: Buffer, credit = 0): void {
     if (data.length > COPY_LIMIT) {
       this.flush();
-      if (!this.closed) this.sink.write(data);
+      if (this.closed) return;
+      const sent = this.hooks.sent;
+      if (credit > 0 && sent) this.sink.write(data, () => sent(credit));
+      else this.sink.write(data);
       return;
     }
     const at = this.reserve(data.length);
     data.copy(this.buffer, at);
+    this.pendingCredit += credit;
+  }
+
+  /** Attach `bytes` of credit to what is reserved now (returned when it has been written). */
+  credit(bytes: number): void {
+    this.pendingCredit += bytes;
   }
 
   flush(): void {
@@ -94,11 +114,15 @@ export class OutputBatcher {
     batchCounters.bytes += bytes.length;
     this.start = this.used;
     if (this.closed) return;
+    this.hooks.handoff?.();
     const slab = this.slab;
+    const credit = this.pendingCredit;
+    this.pendingCredit = 0;
     slab.inFlight++;
     this.sink.write(bytes, () => {
       slab.inFlight--;
       if (slab.inFlight === 0) this.release(slab);
+      if (credit > 0) this.hooks.sent?.(credit);
     });
   }
 
@@ -106,6 +130,7 @@ export class OutputBatcher {
   close(): void {
     this.closed = true;
     this.start = this.used;
+    this.pendingCredit = 0;
   }
 
   private schedule(): void {

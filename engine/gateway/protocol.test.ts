@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HandshakeSession, RequestParser, type ExportCatalog, type ExportDescription, type RequestSink } from './index.js';
+import { goData, optionHeader } from './raw-client.js';
 
 const exportsList: ExportDescription[] = [
   { name: 'lun0', description: 'first', size: 1 << 20, transmissionFlags: 1 | 4 },
@@ -12,21 +13,7 @@ const catalog: ExportCatalog = {
 };
 
 function option(code: number, data: Buffer = Buffer.alloc(0)): Buffer {
-  const head = Buffer.alloc(16);
-  head.write('IHAVEOPT', 0, 'latin1');
-  head.writeUInt32BE(code, 8);
-  head.writeUInt32BE(data.length, 12);
-  return Buffer.concat([head, data]);
-}
-
-function goData(name: string, infos: number[] = []): Buffer {
-  const n = Buffer.from(name);
-  const b = Buffer.alloc(4 + n.length + 2 + 2 * infos.length);
-  b.writeUInt32BE(n.length, 0);
-  n.copy(b, 4);
-  b.writeUInt16BE(infos.length, 4 + n.length);
-  infos.forEach((t, i) => b.writeUInt16BE(t, 6 + n.length + 2 * i));
-  return b;
+  return Buffer.concat([optionHeader(code, data.length), data]);
 }
 
 interface OptionReply { option: number; type: number; data: Buffer }
@@ -192,7 +179,7 @@ const requestArb = fc.record({
   hi: fc.nat({ max: 0xffffffff }),
   lo: fc.nat({ max: 0xffffffff }),
   offset: fc.nat({ max: Number.MAX_SAFE_INTEGER }),
-  length: fc.oneof(fc.nat({ max: 300 }), fc.integer({ min: MAX + 1, max: MAX + 5000 })),
+  length: fc.oneof(fc.nat({ max: 300 }), fc.integer({ min: MAX + 1, max: 2 * MAX })),
   seed: fc.integer({ min: 0, max: 255 }),
 });
 
@@ -234,6 +221,22 @@ describe('NBD request framing', () => {
       expect(sink.seen).toEqual(encoded.map((e) => e.expected));
       expect(parser.idle).toBe(true);
     }), { numRuns: 400 });
+  });
+
+  it('skips an oversized write up to twice the maximum payload, and declares a longer one malformed at once without waiting for its data', () => {
+    const header = (length: number): Buffer => encode({ type: 1, flags: 0, hi: 0, lo: 3, offset: 0, length: 0, seed: 0 }).bytes.fill(0, 24).subarray(0, 24);
+    const withLength = (length: number): Buffer => { const h = Buffer.alloc(28); header(length).copy(h); h.writeUInt32BE(length, 24); return h; };
+    const skipped = new Collect();
+    const p1 = new RequestParser(MAX);
+    p1.feed(Buffer.concat([withLength(2 * MAX), Buffer.alloc(2 * MAX)]), skipped);
+    expect(skipped.seen.map((x) => x.kind)).toEqual(['oversized']);
+    expect(skipped.malformed).toBeNull();
+    const refused = new Collect();
+    const p2 = new RequestParser(MAX);
+    p2.feed(withLength(0xffffffff), refused);
+    expect(refused.seen).toEqual([]);
+    expect(refused.malformed).toMatch(/^byte 0: write of 4294967295 bytes is over twice the 4096-byte maximum payload; disconnecting/);
+    expect(p2.malformed).toBe(true);
   });
 
   it('stops at the first bad magic, naming its byte offset, and never throws on mutated or random streams (fuzz)', () => {

@@ -34,7 +34,12 @@ export class RequestParser {
   private offset = 0;
   private length = 0;
 
-  constructor(private readonly maxPayload: number) {}
+  /**
+   * `maxSkip`: the longest oversized write whose data is read and discarded (answered EINVAL)
+   * rather than ending the connection. nbdkit skips up to twice its maximum and disconnects
+   * beyond, so a header claiming 4 GiB of data costs the server nothing; so does this.
+   */
+  constructor(private readonly maxPayload: number, private readonly maxSkip = 2 * maxPayload) {}
 
   get malformed(): boolean {
     return this.dead;
@@ -106,6 +111,11 @@ export class RequestParser {
         continue;
       }
       if (length > this.maxPayload) {
+        if (length > this.maxSkip) {
+          this.dead = true;
+          sink.onMalformed(`byte ${this.position - REQUEST_HEADER_BYTES}: write of ${length} bytes is over twice the ${this.maxPayload}-byte maximum payload; disconnecting rather than discarding it`);
+          return;
+        }
         this.remember(flags, type, cookieHi, cookieLo, offset, length);
         this.skipRemaining = length;
         continue;

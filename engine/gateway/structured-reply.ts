@@ -25,15 +25,15 @@ function writeOffset(b: Buffer, at: number, offset: number): void {
  * A successful read as one OFFSET_DATA chunk flagged DONE: the whole read, never split
  * (so NBD_CMD_FLAG_DF holds). Same cost as a simple reply: 28 header bytes, no allocation.
  */
-export function writeReadChunk(out: OutputBatcher, cookieHi: number, cookieLo: number, offset: number, data: Buffer): void {
+export function writeReadChunk(out: OutputBatcher, cookieHi: number, cookieLo: number, offset: number, data: Buffer, credit = 0): void {
   const inline = data.length <= INLINE_DATA;
   const head = STRUCTURED_REPLY_HEADER_BYTES + 8;
   const at = out.reserve(inline ? head + data.length : head);
   const b = out.buffer;
   writeChunkHeader(b, at, REPLY_TYPE_OFFSET_DATA, cookieHi, cookieLo, 8 + data.length);
   writeOffset(b, at + STRUCTURED_REPLY_HEADER_BYTES, offset);
-  if (inline) data.copy(b, at + head);
-  else out.append(data);
+  // `credit` comes back through the batcher once these bytes are written (the gateway's byte budget).
+  if (inline) { data.copy(b, at + head); out.credit(credit); } else out.append(data, credit);
 }
 
 /** A failed read or block status: one ERROR chunk (errno, no message) flagged DONE. */

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import {
-  CMD_BLOCK_STATUS, CMD_FLAG_FAST_ZERO, CMD_FLAG_FUA, CMD_FLAG_NO_HOLE, CMD_READ, CMD_WRITE, EIO,
+  CMD_BLOCK_STATUS, CMD_FLAG_FAST_ZERO, CMD_FLAG_FUA, CMD_FLAG_NO_HOLE, CMD_FLUSH, CMD_READ, CMD_WRITE, DEFAULT_MAX_PAYLOAD, EINVAL, EIO,
   FLAG_CAN_MULTI_CONN, FLAG_HAS_FLAGS, FLAG_READ_ONLY, FLAG_ROTATIONAL, FLAG_SEND_CACHE, FLAG_SEND_FAST_ZERO,
   FLAG_SEND_FLUSH, FLAG_SEND_FUA, FLAG_SEND_TRIM, FLAG_SEND_WRITE_ZEROES, REQUEST_MAGIC, SIMPLE_REPLY_MAGIC, ESHUTDOWN,
 } from './nbd-constants.js';
@@ -29,6 +29,8 @@ export function upstreamLocation(target: UpstreamTarget): string {
  */
 class UpstreamConnection {
   private readonly slots: (BackendIo | null)[] = [];
+  /** When each slot's request was sent (performance.now()), for the request timeout. */
+  private readonly sentAt: number[] = [];
   private readonly freeSlots: number[] = [];
   inFlight = 0;
   private readonly out: OutputBatcher;
@@ -39,7 +41,7 @@ class UpstreamConnection {
   private readSlot = -1;
   private dead = false;
 
-  constructor(private readonly socket: net.Socket, leftover: Buffer, private readonly onFailure: (reason: string) => void) {
+  constructor(private readonly socket: net.Socket, leftover: Buffer, private readonly onFailure: (reason: string, timedOut: boolean) => void) {
     socket.setNoDelay(true);
     this.out = new OutputBatcher(socket);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -54,8 +56,13 @@ class UpstreamConnection {
 
   send(io: BackendIo, flagMask: number): void {
     if (this.dead) { io.complete(EIO, null); return; }
+    // The gateway range-checks requests before they get here; this keeps a bad one from
+    // throwing inside the encoder (a RangeError there once ended the process).
+    const offsetHi = Math.floor(io.offset / 0x100000000);
+    if (!(offsetHi >= 0 && offsetHi <= 0xffffffff && io.length >= 0 && io.length <= 0xffffffff)) { io.complete(EINVAL, null); return; }
     const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.slots.length;
     this.slots[slot] = io;
+    this.sentAt[slot] = performance.now();
     this.inFlight++;
     const at = this.out.reserve(28);
     const b = this.out.buffer;
@@ -64,7 +71,7 @@ class UpstreamConnection {
     b.writeUInt16BE(io.type, at + 6);
     b.writeUInt32BE(0, at + 8);
     b.writeUInt32BE(slot, at + 12);
-    b.writeUInt32BE(Math.floor(io.offset / 0x100000000), at + 16);
+    b.writeUInt32BE(offsetHi, at + 16);
     b.writeUInt32BE(io.offset >>> 0, at + 20);
     b.writeUInt32BE(io.length, at + 24);
     if (io.type === CMD_WRITE && io.payload) this.out.append(io.payload);
@@ -75,6 +82,22 @@ class UpstreamConnection {
     this.out.close();
     this.socket.destroy();
     this.failAll();
+  }
+
+  /** Milliseconds the oldest outstanding request has waited (0 when none). */
+  oldestWaitMs(now: number): number {
+    if (this.inFlight === 0) return 0;
+    let oldest = now;
+    for (let slot = 0; slot < this.slots.length; slot++) if (this.slots[slot] && this.sentAt[slot]! < oldest) oldest = this.sentAt[slot]!;
+    return now - oldest;
+  }
+
+  /**
+   * The upstream stopped answering: fail everything outstanding with EIO and drop the
+   * connection (a late reply must not meet a reused cookie), to be re-dialled.
+   */
+  timeOut(reason: string): void {
+    this.fail(reason, true);
   }
 
   private onData(chunk: Buffer): void {
@@ -138,13 +161,13 @@ class UpstreamConnection {
     io.complete(errno, data);
   }
 
-  private fail(reason: string): void {
+  private fail(reason: string, timedOut = false): void {
     if (this.dead) return;
     this.dead = true;
     this.out.close();
     this.socket.destroy();
     this.failAll();
-    this.onFailure(reason);
+    this.onFailure(reason, timedOut);
   }
 
   private failAll(): void {
@@ -166,19 +189,34 @@ export interface UpstreamPoolOptions {
   readonly readOnly?: boolean;
   /** Delay before reconnecting a failed connection. */
   readonly reconnectMs?: number;
+  /**
+   * A request the upstream has not answered within this many milliseconds fails with EIO,
+   * its connection is dropped and re-dialled, and the LUN is reported degraded. Also bounds
+   * each connection attempt. Default DEFAULT_UPSTREAM_TIMEOUT_MS.
+   */
+  readonly requestTimeoutMs?: number;
 }
+
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
 
 const DATA_CONNECTION: NegotiationWants = { structuredReplies: false };
 const BLOCK_STATUS_CONNECTION: NegotiationWants = { structuredReplies: true };
 
-function connectOnce(target: UpstreamTarget, wants: NegotiationWants = DATA_CONNECTION): Promise<{ socket: net.Socket; info: UpstreamExport; leftover: Buffer }> {
+function connectOnce(target: UpstreamTarget, timeoutMs: number, wants: NegotiationWants = DATA_CONNECTION): Promise<{ socket: net.Socket; info: UpstreamExport; leftover: Buffer }> {
   return new Promise((resolve, reject) => {
     const socket = target.socketPath !== undefined ? net.connect({ path: target.socketPath }) : net.connect({ host: target.host, port: target.port });
-    const onError = (err: Error): void => reject(new Error(`${upstreamLocation(target)}: ${err.message}`));
+    // A stopped server still completes the TCP connect (the kernel accepts), then never greets.
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`${upstreamLocation(target)}: no handshake within ${timeoutMs} ms`));
+    }, timeoutMs);
+    timer.unref();
+    const onError = (err: Error): void => { clearTimeout(timer); reject(new Error(`${upstreamLocation(target)}: ${err.message}`)); };
     socket.once('error', onError);
     socket.once('connect', () => {
       socket.off('error', onError);
-      clientHandshake(socket, target.exportName, upstreamLocation(target), wants).then(({ info, leftover }) => resolve({ socket, info, leftover }), (err: Error) => {
+      clientHandshake(socket, target.exportName, upstreamLocation(target), wants).then(({ info, leftover }) => { clearTimeout(timer); resolve({ socket, info, leftover }); }, (err: Error) => {
+        clearTimeout(timer);
         socket.destroy();
         reject(err);
       });
@@ -190,94 +228,170 @@ function connectOnce(target: UpstreamTarget, wants: NegotiationWants = DATA_CONN
  * A LUN forwarded to an upstream NBD server over a small pool of connections; each
  * I/O goes to the connection with the fewest in flight. A failed connection fails its
  * in-flight I/O with EIO, reports the backend down, and is re-dialled in the background.
+ * An upstream that cannot be reached at start gives a pool that is down (and not `ready`:
+ * its size is unknown) and keeps dialling; it never makes the gateway exit.
  */
 export async function openUpstreamBackend(options: UpstreamPoolOptions): Promise<BlockBackend> {
-  const count = Math.max(1, options.connections ?? 2);
-  const first = await connectOnce(options.target);
-  const pool = new UpstreamPool(options, first.info, count);
-  pool.adopt(0, first.socket, first.leftover);
-  const rest = await Promise.all(Array.from({ length: count - 1 }, () => connectOnce(options.target)));
-  rest.forEach((c, i) => {
-    if (c.info.size !== first.info.size) throw new Error(`${upstreamLocation(options.target)}: connections disagree on the export size`);
-    pool.adopt(i + 1, c.socket, c.leftover);
-  });
+  const pool = new UpstreamPool(options, Math.max(1, options.connections ?? 2));
+  await pool.start();
   return pool;
+}
+
+/** A flush sent on every upstream connection, done when all are; the first error wins. */
+class FlushFanOut implements BackendIo {
+  readonly type = CMD_FLUSH;
+  readonly offset = 0;
+  readonly length = 0;
+  readonly payload = null;
+  private remaining: number;
+  private errno = 0;
+
+  constructor(private readonly io: BackendIo, parts: number) {
+    this.remaining = parts;
+  }
+
+  get flags(): number {
+    return this.io.flags;
+  }
+
+  complete(errno: number): void {
+    if (errno !== 0 && this.errno === 0) this.errno = errno;
+    if (--this.remaining === 0) this.io.complete(this.errno, null);
+  }
 }
 
 class UpstreamPool implements BlockBackend {
   readonly location: string;
-  readonly size: number;
-  readonly transmissionFlags: number;
-  readonly maxPayload: number;
-  readonly blockSize?: BlockSizeConstraints;
+  size = 0;
+  transmissionFlags = FLAG_HAS_FLAGS;
+  maxPayload = DEFAULT_MAX_PAYLOAD;
+  blockSize?: BlockSizeConstraints;
   readonly allocation = 'exact';
-  private readonly blockStatus: UpstreamBlockStatus;
+  private info: UpstreamExport | null = null;
+  /** Made once the upstream has answered (its extents are checked against the export size). */
+  private blockStatus: UpstreamBlockStatus | null = null;
   private readonly connections: (UpstreamConnection | null)[];
   private readonly listeners: ((health: BackendHealth) => void)[] = [];
-  private readonly flagMask: number;
+  private flagMask = 0;
+  private multiConn = false;
   private closed = false;
-  private down = false;
+  private health: BackendHealth = { state: 'up' };
+  private readonly timeoutMs: number;
+  private readonly watchdog: NodeJS.Timeout;
 
-  constructor(private readonly options: UpstreamPoolOptions, info: UpstreamExport, count: number) {
+  constructor(private readonly options: UpstreamPoolOptions, count: number) {
     this.location = upstreamLocation(options.target);
-    this.size = info.size;
-    this.maxPayload = info.maxPayload;
-    if (info.blockSize) this.blockSize = info.blockSize;
-    // What the upstream can do, the gateway's export can do: every command is forwarded as is.
-    // (DF is the gateway's own: it never splits a read. Multi-conn holds because every client
-    // connection shares this pool, so one flush upstream covers what any client wrote.)
-    const passOn = FLAG_READ_ONLY | FLAG_SEND_FLUSH | FLAG_SEND_FUA | FLAG_ROTATIONAL | FLAG_SEND_TRIM |
-      FLAG_SEND_WRITE_ZEROES | FLAG_CAN_MULTI_CONN | FLAG_SEND_CACHE | FLAG_SEND_FAST_ZERO;
-    this.transmissionFlags = FLAG_HAS_FLAGS | (info.flags & passOn) | (options.readOnly ? FLAG_READ_ONLY : 0);
-    // A flag goes upstream only if the upstream understands it (it is never advertised otherwise).
-    this.flagMask = ((info.flags & FLAG_SEND_FUA) ? CMD_FLAG_FUA : 0) | ((info.flags & FLAG_SEND_WRITE_ZEROES) ? CMD_FLAG_NO_HOLE : 0) |
-      ((info.flags & FLAG_SEND_FAST_ZERO) ? CMD_FLAG_FAST_ZERO : 0);
-    this.blockStatus = new UpstreamBlockStatus(() => connectOnce(options.target, BLOCK_STATUS_CONNECTION), info.size);
     this.connections = new Array<UpstreamConnection | null>(count).fill(null);
+    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+    if (!(this.timeoutMs > 0)) throw new Error(`${this.location}: the request timeout must be positive (got ${this.timeoutMs})`);
+    this.watchdog = setInterval(() => this.checkTimeouts(), Math.max(10, Math.min(1000, this.timeoutMs / 4)));
+    this.watchdog.unref();
   }
 
-  adopt(index: number, socket: net.Socket, leftover: Buffer): void {
-    this.connections[index] = new UpstreamConnection(socket, leftover, (reason) => this.lost(index, reason));
+  /** False until the upstream has answered once (its size and flags are unknown until then). */
+  get ready(): boolean {
+    return this.info !== null;
+  }
+
+  /** Dial every connection; those that fail keep retrying in the background. */
+  async start(): Promise<void> {
+    const attempts = await Promise.allSettled(this.connections.map(() => connectOnce(this.options.target, this.timeoutMs)));
+    attempts.forEach((attempt, index) => {
+      const problem = attempt.status === 'fulfilled' ? this.accept(index, attempt.value) : (attempt.reason as Error).message;
+      if (problem !== null) this.lost(index, problem, false);
+    });
+  }
+
+  /** Take a dialled connection into slot `index`; returns why not, or null. */
+  private accept(index: number, c: { socket: net.Socket; info: UpstreamExport; leftover: Buffer }): string | null {
+    if (this.closed) { c.socket.destroy(); return null; }
+    if (this.info === null) {
+      this.info = c.info;
+      this.size = c.info.size;
+      this.maxPayload = c.info.maxPayload;
+      if (c.info.blockSize) this.blockSize = c.info.blockSize;
+      // What the upstream can do, the gateway's export can do: every command is forwarded as is.
+      // (DF is the gateway's own: it never splits a read. Multi-conn is passed on because every
+      // client connection shares this pool, and flushes fan out when the upstream lacks it.)
+      const passOn = FLAG_READ_ONLY | FLAG_SEND_FLUSH | FLAG_SEND_FUA | FLAG_ROTATIONAL | FLAG_SEND_TRIM |
+        FLAG_SEND_WRITE_ZEROES | FLAG_CAN_MULTI_CONN | FLAG_SEND_CACHE | FLAG_SEND_FAST_ZERO;
+      this.transmissionFlags = FLAG_HAS_FLAGS | (c.info.flags & passOn) | (this.options.readOnly ? FLAG_READ_ONLY : 0);
+      // A flag goes upstream only if the upstream understands it (it is never advertised otherwise).
+      this.flagMask = ((c.info.flags & FLAG_SEND_FUA) ? CMD_FLAG_FUA : 0) | ((c.info.flags & FLAG_SEND_WRITE_ZEROES) ? CMD_FLAG_NO_HOLE : 0) |
+        ((c.info.flags & FLAG_SEND_FAST_ZERO) ? CMD_FLAG_FAST_ZERO : 0);
+      const target = this.options.target;
+      this.blockStatus = new UpstreamBlockStatus(() => connectOnce(target, this.timeoutMs, BLOCK_STATUS_CONNECTION), c.info.size);
+      this.multiConn = (c.info.flags & FLAG_CAN_MULTI_CONN) !== 0;
+    } else if (c.info.size !== this.info.size) {
+      c.socket.destroy();
+      return `${this.location}: connections disagree on the export size (${c.info.size} vs ${this.info.size})`;
+    }
+    this.connections[index] = new UpstreamConnection(c.socket, c.leftover, (reason, timedOut) => this.lost(index, reason, timedOut));
+    return null;
   }
 
   onHealth(listener: (health: BackendHealth) => void): void {
     this.listeners.push(listener);
+    // A listener that arrives after a failure (the upstream was down at start) still hears it.
+    if (this.health.state !== 'up') listener(this.health);
   }
 
   submit(io: BackendIo): void {
-    if (io.type === CMD_BLOCK_STATUS) { this.blockStatus.submit(io); return; }
+    if (io.type === CMD_BLOCK_STATUS) {
+      if (this.blockStatus) this.blockStatus.submit(io);
+      else io.complete(EIO, null);
+      return;
+    }
     let best: UpstreamConnection | null = null;
+    let live = 0;
     for (const c of this.connections) {
-      if (c && c.alive && (best === null || c.inFlight < best.inFlight)) best = c;
+      if (!c || !c.alive) continue;
+      live++;
+      if (best === null || c.inFlight < best.inFlight) best = c;
     }
     if (best === null) { io.complete(this.closed ? ESHUTDOWN : EIO, null); return; }
+    if (io.type === CMD_FLUSH && live > 1 && !this.multiConn) {
+      // Without multi-conn an upstream flush covers only writes on its own connection, and
+      // the writes this flush must cover may have gone over any of them.
+      const fan = new FlushFanOut(io, live);
+      for (const c of this.connections) if (c && c.alive) c.send(fan, this.flagMask);
+      return;
+    }
     best.send(io, this.flagMask);
   }
 
-  private lost(index: number, reason: string): void {
+  private checkTimeouts(): void {
+    const now = performance.now();
+    this.connections.forEach((c) => {
+      if (c && c.alive && c.oldestWaitMs(now) > this.timeoutMs) c.timeOut(`a request got no reply within ${this.timeoutMs} ms`);
+    });
+  }
+
+  private report(health: BackendHealth): void {
+    this.health = health;
+    for (const l of this.listeners) l(health);
+  }
+
+  private lost(index: number, reason: string, timedOut: boolean): void {
     this.connections[index] = null;
     if (this.closed) return;
-    if (!this.down) {
-      this.down = true;
-      for (const l of this.listeners) l({ state: 'down', reason: `${this.location}: ${reason}` });
-    }
+    if (this.health.state === 'up') this.report({ state: timedOut ? 'degraded' : 'down', reason: `${this.location}: ${reason}` });
+    const retryMs = this.options.reconnectMs ?? 1000;
     const retry = (): void => {
       if (this.closed) return;
-      connectOnce(this.options.target).then((c) => {
-        if (this.closed) { c.socket.destroy(); return; }
-        this.adopt(index, c.socket, c.leftover);
-        if (this.down && this.connections.every((x) => x !== null)) {
-          this.down = false;
-          for (const l of this.listeners) l({ state: 'up' });
-        }
-      }, () => setTimeout(retry, this.options.reconnectMs ?? 1000).unref());
+      connectOnce(this.options.target, this.timeoutMs).then((c) => {
+        const problem = this.accept(index, c);
+        if (problem !== null) { setTimeout(retry, retryMs).unref(); return; }
+        if (this.health.state !== 'up' && this.connections.every((x) => x !== null)) this.report({ state: 'up' });
+      }, () => setTimeout(retry, retryMs).unref());
     };
-    setTimeout(retry, this.options.reconnectMs ?? 1000).unref();
+    setTimeout(retry, retryMs).unref();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.blockStatus.close();
+    clearInterval(this.watchdog);
+    this.blockStatus?.close();
     for (const c of this.connections) c?.close();
   }
 }

@@ -5,7 +5,8 @@ import { createLogger } from '../../runtime/index.js';
 import { benchCommand } from './bench.js';
 import { interruptSignal } from '../progress.js';
 import {
-  ControlAgent, DEFAULT_LIMITS, NbdGateway, benchGateway, loadServerTls, openExport, parseAllowSpec, parseExportSpec, parseHostPort, parseHostRange, parseLimitSpec, parseSize,
+  ControlAgent, DEFAULT_LIMITS, NbdGateway, benchGateway, loadServerTls, openExport, soakGateway, parseAllowSpec, parseExportSpec, parseHostPort, parseHostRange, parseLimitSpec, parseSize,
+  DEFAULT_CONNECTION_INFLIGHT_BYTES, DEFAULT_GATEWAY_INFLIGHT_BYTES, DEFAULT_MAX_PAYLOAD, DEFAULT_UPSTREAM_TIMEOUT_MS,
   type AccessRule, type ConnectionLimits, type ExportSpec, type HostRange, type IntervalStats, type LimitSpec, type LunDefinition, type TlsMode,
 } from '../../gateway/index.js';
 import { formatRows, parseFormat, type OutputFormat, type Row } from '../output.js';
@@ -31,6 +32,10 @@ interface GatewayCliOptions {
   statsInterval: number;
   format: OutputFormat;
   upstreamConnections: number;
+  upstreamTimeout: number;
+  maxPayload: number;
+  maxInflightBytes: number;
+  maxInflightBytesPerConnection: number;
   server?: { host: string; port: number };
   secretFile?: string;
   gatewayId?: string;
@@ -54,15 +59,17 @@ function positiveNumber(text: string): number {
   return n;
 }
 
+function sizeOption(option: string) {
+  return (text: string): number => {
+    const n = parseSize(text);
+    if (n === null) throw new InvalidArgumentError(`${option} ${text}: expected a size such as 64K, 64M or 65536`);
+    return n;
+  };
+}
+
 function count(text: string): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
-  return n;
-}
-
-function size(text: string): number {
-  const n = parseSize(text);
-  if (n === null) throw new InvalidArgumentError('expected a size (e.g. 64K, 64M, 65536)');
   return n;
 }
 
@@ -116,7 +123,7 @@ export async function runGateway(opts: GatewayCliOptions): Promise<NbdGateway> {
   };
   const luns: LunDefinition[] = [];
   try {
-    for (const spec of opts.export) luns.push(await openExport(spec, opts.upstreamConnections));
+    for (const spec of opts.export) luns.push(await openExport(spec, { connections: opts.upstreamConnections, requestTimeoutMs: opts.upstreamTimeout * 1000 }));
   } catch (err) {
     await Promise.all(luns.map((l) => l.backend.close()));
     throw err;
@@ -129,6 +136,9 @@ export async function runGateway(opts: GatewayCliOptions): Promise<NbdGateway> {
     bounds,
     logger: log,
     statsIntervalSeconds: opts.statsInterval || (metricsAt && !opts.server ? METRICS_ROLL_SECONDS : 0),
+    maxPayload: opts.maxPayload,
+    gatewayInFlightBytes: opts.maxInflightBytes,
+    connectionInFlightBytes: opts.maxInflightBytesPerConnection,
   });
   for (const limit of opts.limit) {
     const applied = gateway.setLimit(limit.target, limit.limits);
@@ -194,6 +204,22 @@ export function registerGateway(program: Command): void {
       });
       process.stdout.write(formatRows([row('direct', result.direct), row('bare-proxy', result.bareProxy), row('gateway', result.gateway)], opts.format));
     });
+  benchCommand(program)
+    .command('gateway-soak')
+    .description('fuzz a gateway (file LUN and nbd:// LUN on nbdkit memory) with random and mutated handshakes and requests over many short connections, while a well-behaved client writes and verifies data; prints JSON counts')
+    .option('--seconds <n>', 'how long to run', positiveNumber, 60)
+    .option('--connections <n>', 'stop after this many connections instead (0: no limit)', positiveNumber, 0)
+    .option('--concurrency <n>', 'fuzzing connections open at once', (t) => Math.max(1, Math.floor(positiveNumber(t))), 48)
+    .option('--seed <n>', 'replay a run from its seed', (t) => Math.floor(positiveNumber(t)))
+    .action(async (opts: { seconds: number; connections: number; concurrency: number; seed?: number }) => {
+      const counts = await soakGateway({
+        seconds: opts.seconds, concurrency: opts.concurrency, signal: interruptSignal(),
+        ...(opts.connections > 0 ? { connections: opts.connections } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(JSON.stringify(counts, null, 2) + '\n');
+      if (counts.guard.failures > 0 || counts.guard.mismatches > 0) process.exitCode = 1;
+    });
   program
     .command('gateway')
     .description('run the I/O performance gateway: an NBD server that measures and throttles every I/O per host and LUN')
@@ -211,11 +237,15 @@ export function registerGateway(program: Command): void {
     .option('--max-connections-per-host <n>', 'connections at once per host', count, DEFAULT_LIMITS.maxConnectionsPerHost)
     .option('--max-hosts <n>', 'hosts in the statistics and throttle tables; a new host beyond this is refused', count, DEFAULT_LIMITS.maxHosts)
     .option('--host-idle-intervals <n>', 'a host with no connection and no I/O for this many statistics intervals leaves the tables', count, DEFAULT_LIMITS.hostIdleIntervals)
-    .option('--max-option-bytes <size>', 'handshake option data read at most; longer gets NBD_REP_ERR_TOO_BIG', size, DEFAULT_LIMITS.maxOptionBytes)
-    .option('--max-option-discard <size>', 'handshake option data longer than this disconnects instead of being skipped (nbdkit: 64M)', size, DEFAULT_LIMITS.maxDiscardBytes)
+    .option('--max-option-bytes <size>', 'handshake option data read at most; longer gets NBD_REP_ERR_TOO_BIG', sizeOption('--max-option-bytes'), DEFAULT_LIMITS.maxOptionBytes)
+    .option('--max-option-discard <size>', 'handshake option data longer than this disconnects instead of being skipped (nbdkit: 64M)', sizeOption('--max-option-discard'), DEFAULT_LIMITS.maxDiscardBytes)
     .option('--stats-interval <seconds>', 'print per-host and per-LUN statistics every so many seconds (0: off)', positiveNumber, 0)
     .option('--format <format>', 'statistics output: table, json (one line per interval) or csv', parseFormat, 'table' as OutputFormat)
     .option('--upstream-connections <n>', 'connections to each nbd:// upstream', (t) => Math.max(1, Math.floor(positiveNumber(t))), 2)
+    .option('--upstream-timeout <seconds>', 'an upstream request unanswered this long fails with EIO and marks the LUN degraded', (t) => Math.max(0.01, positiveNumber(t)), DEFAULT_UPSTREAM_TIMEOUT_MS / 1000)
+    .option('--max-payload <size>', 'largest read or write accepted (longer reads get EINVAL; writes over twice this disconnect, as nbdkit does)', sizeOption('--max-payload'), DEFAULT_MAX_PAYLOAD)
+    .option('--max-inflight-bytes <size>', 'read and write data all clients together may hold in the gateway; beyond it requests wait', sizeOption('--max-inflight-bytes'), DEFAULT_GATEWAY_INFLIGHT_BYTES)
+    .option('--max-inflight-bytes-per-connection <size>', 'the same bound for one client connection', sizeOption('--max-inflight-bytes-per-connection'), DEFAULT_CONNECTION_INFLIGHT_BYTES)
     .option('--server <host:port>', 'SLA server (PMDaemon) to report to and take throttle requests from', hostPort('--server'))
     .option('--secret-file <file>', 'shared secret for authenticating to --server')
     .option('--gateway-id <id>', 'this gateway\'s id towards the SLA server')

@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../runtime/index.js';
+
+/**
+ * Real processes for gateway tests, the soak command and benchmarks: an nbdkit upstream
+ * and a gateway run through the CLI, each on 127.0.0.1, each stopped by its own pid.
+ */
+export interface Spawned {
+  readonly child: ChildProcess;
+  readonly port: number;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+export async function waitForPort(port: number, deadlineMs = 10_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listened on port ${port} within ${deadlineMs} ms`);
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
+    child.once('exit', () => resolve());
+    // A SIGSTOPped child must be continued to act on SIGTERM.
+    child.kill('SIGCONT');
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+  });
+}
+
+/** `nbdkit -f -p PORT [args...]`, e.g. `['memory', '64M']` or `['--filter=log', 'memory', '64M', 'logfile=F']`. */
+export async function startNbdkit(args: readonly string[], port?: number): Promise<Spawned> {
+  const p = port ?? await freePort();
+  const child = spawn('nbdkit', ['--exit-with-parent', '-f', '-p', String(p), '-i', '127.0.0.1', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); if (err.length > 1 << 20) err = err.slice(-(1 << 19)); });
+  await waitForPort(p);
+  return { child, port: p, stderr: () => err, stop: stopper(child) };
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** bin/headroom.js from the sources (engine/gateway) or from the build (dist/engine/gateway). */
+const CLI = path.resolve(here, here.includes(`${path.sep}dist${path.sep}engine`) ? '../../..' : '../..', 'bin/headroom.js');
+
+/** `headroom gateway --listen 127.0.0.1:0 ...args` as a child process, resolved once it listens. */
+export async function startGatewayProcess(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Spawned & { url: string }> {
+  const child = spawn(process.execPath, [CLI, 'gateway', '--listen', '127.0.0.1:0', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HEADROOM_LOG_LEVEL: 'info', ...env },
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); if (err.length > 4 << 20) err = err.slice(-(2 << 20)); });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${err}`)), 20_000);
+    const check = (): void => {
+      const m = /listening on (nbd:\/\/\S+)/.exec(err);
+      if (m) { clearTimeout(timer); child.stderr!.off('data', check); resolve(m[1]!); }
+    };
+    child.stderr!.on('data', check);
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`gateway exited (${code}) before listening: ${err}`)); });
+  });
+  return { child, port: Number(new URL(url).port), url, stderr: () => err, stop: stopper(child) };
+}
+
+/** Peak resident set size of a process, in bytes (VmHWM from /proc), or null off Linux. */
+export function peakRssBytes(pid: number): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
