@@ -45,3 +45,14 @@ describe('CLI output', () => {
     ));
   });
 });
+
+describe('CLI shares', () => {
+  it('takes a load as a fraction or a percentage, and says how to write 3 when it means 3%', async () => {
+    const { parseFraction } = await import('./commands/smp.js');
+    expect(parseFraction('--io-load', '0.03')).toBe(0.03);
+    expect(parseFraction('--io-load', '3%')).toBeCloseTo(0.03, 12);
+    expect(parseFraction('--io-load', '100 %')).toBe(1);
+    expect(() => parseFraction('--io-load', '3')).toThrow(/write 3% or 0\.03/);
+    expect(() => parseFraction('--io-load', '150%')).toThrow(/between 0 and 1/);
+  });
+});

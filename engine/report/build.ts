@@ -31,7 +31,14 @@ export interface BuildOptions {
 
 /** What `--only` accepts for this workspace, by section kind: the Reports view's checklist. */
 export function reportItems(workspace: Workspace, builders: readonly SectionBuilder[] = sectionBuilders): { kind: string; title: string; items: ReportItem[] }[] {
-  return builders.map((b) => ({ kind: b.kind, title: b.title, items: b.items(workspace) })).filter((k) => k.items.length > 0);
+  return builders.map((b) => ({ kind: b.kind, title: b.title, items: distinctTitles(b.items(workspace)) })).filter((k) => k.items.length > 0);
+}
+
+/** Two sweeps may share a name; in a list to choose from, each must read differently. */
+function distinctTitles(items: ReportItem[]): ReportItem[] {
+  const count = new Map<string, number>();
+  for (const i of items) count.set(i.title, (count.get(i.title) ?? 0) + 1);
+  return items.map((i) => ((count.get(i.title) ?? 0) > 1 ? { ...i, title: `${i.title} (${i.name})` } : i));
 }
 
 /**

@@ -329,3 +329,17 @@ describe('page numbers from a PDF', () => {
     ), { numRuns: 500 });
   });
 });
+
+describe('report items', () => {
+  it('lists two sweeps of the same name so each reads differently', async () => {
+    const { reportItems } = await import('./build.js');
+    const { richWorkspace } = await import('./testing/fixtures.js');
+    const ws = await richWorkspace();
+    const sweep = ws.smp!.sweeps[0]!;
+    ws.smp!.sweeps.push({ ...sweep, id: `${sweep.id}-again` });
+    const titles = reportItems(ws).flatMap((k) => k.items.map((i) => i.title));
+    const sweeps = titles.filter((t) => t.startsWith(`Sweep: ${sweep.name}`));
+    expect(sweeps).toHaveLength(2);
+    expect(new Set(sweeps).size).toBe(2);
+  });
+});

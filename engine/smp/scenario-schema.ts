@@ -6,7 +6,7 @@ import { MeasuredBusParametersSchema } from './bus/measured-schema.js';
 const Fraction = (description: string, extra: object = {}) => Type.Number({ minimum: 0, maximum: 1, description, ...extra });
 
 export const PhaseSchema = Type.Object({
-  work: Type.Number({ exclusiveMinimum: 0, description: 'Work in this phase, in time units the thread needs running alone on an uncontended reference bus.' }),
+  work: Type.Number({ exclusiveMinimum: 0, description: 'Work in this phase, in milliseconds the thread needs running alone on an uncontended reference bus (scenario time is in ms).' }),
   busDemand: Fraction('Share of the bus the thread uses while in this phase (0.1 = 10%).'),
 }, { additionalProperties: false });
 
@@ -40,7 +40,7 @@ export const AutoPilotSchema = Type.Object({
   variant: Type.Optional(Type.Union([Type.Literal('document'), Type.Literal('projected')], {
     description: '"document" (default): dispatch like the standard scheduler while the monitored bus utilisation is under the threshold, the best-fitting thread at or over it. "projected": Headroom\'s own variant, the first thread whose projected commitment fits, on every decision.',
   })),
-  monitorPeriod: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Sample period of the bus performance monitor, time units (default 1).' })),
+  monitorPeriod: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Sample period of the bus performance monitor, ms (default 1).' })),
   initialEstimate: Type.Optional(Fraction('Estimated bus demand of a thread not yet measured (default: referenceBusDemand). The projected variant starts from the true demand instead.')),
 }, { additionalProperties: false });
 
@@ -63,7 +63,7 @@ export const ScenarioSchema = Type.Object({
   cpus: Type.Integer({ minimum: 1, maximum: 1024 }),
   busBandwidth: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'Bus bandwidth relative to the reference bus (default 1).' })),
   ioLoad: Type.Optional(Fraction('Background I/O load as a share of the reference bus (default 0).')),
-  timeSlice: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Time a thread runs before the dispatcher picks again (default 10).' })),
+  timeSlice: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Time a thread runs before the dispatcher picks again, ms (default 10, the usual quantum).' })),
   horizon: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Stop at this time instead of when all threads finish.' })),
   referenceBusDemand: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Bus demand of the analytic model\'s reference CPU (default 0.1).' })),
   hierarchy: Type.Optional(Type.Object({

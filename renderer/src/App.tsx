@@ -18,6 +18,9 @@ const titleOf = (view: ViewId): string => (view === 'welcome' ? 'Start' : viewBy
 
 interface Notice { id: number; kind: 'error' | 'info'; text: string }
 
+/** The project's documentation: the README, which also says how to run every command. */
+const DOCS_URL = 'https://github.com/headroom-planning/headroom#readme';
+
 export function App({ connection, store, shell, recentList }: { connection: EngineConnection; store: WorkspaceStore; shell: ShellBridge | null; recentList: RecentList }) {
   const status = useEngineStatus(connection);
   const doc = useDocument(store);
@@ -188,7 +191,11 @@ export function App({ connection, store, shell, recentList }: { connection: Engi
       ],
     },
     { label: 'View', items: [{ label: 'Start', run: () => openTab('welcome') }, ...VIEWS.map((v) => ({ label: v.title, run: () => openTab(v.id), disabled: v.section === 'study' && !doc.workspace }))] },
-    { label: 'Help', items: [{ label: `Headroom ${info?.version ?? ''}`, run: () => openTab('engine') }] },
+    { label: 'Help', items: [
+      // In Electron the shell opens it in the system browser (the docs are on its allowlist).
+      { label: 'Documentation', run: () => { window.open(DOCS_URL, '_blank', 'noopener'); }, testId: 'cmd-docs' },
+      { label: `Headroom ${info?.version ?? ''}`, run: () => openTab('engine') },
+    ] },
   // eslint-disable-next-line react-hooks/exhaustive-deps
   ], [recent, doc.workspace, info]);
 

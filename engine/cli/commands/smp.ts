@@ -10,9 +10,14 @@ import { benchCommand } from './bench.js';
 import { formatRows, parseFormat, type Row } from '../output.js';
 import { registerUsl } from './usl.js';
 
-function parseFraction(name: string, text: string): number {
-  const v = Number(text);
-  if (!Number.isFinite(v) || v < 0 || v > 1) throw new Error(`${name} must be a fraction between 0 and 1 (got "${text}")`);
+/** A share such as bus or I/O load: `0.03` or `3%`, as the workbench shows it. */
+export function parseFraction(name: string, text: string): number {
+  const percent = /^\s*(-?[\d.]+(?:e-?\d+)?)\s*%\s*$/i.exec(text);
+  const v = percent ? Number(percent[1]) / 100 : Number(text);
+  if (!Number.isFinite(v) || v < 0 || v > 1) {
+    const hint = !percent && Number.isFinite(v) && v > 1 && v <= 100 ? ` (for ${v}% write ${v}% or ${v / 100})` : '';
+    throw new Error(`${name} must be a share between 0 and 1, or a percentage such as 3% (got "${text}")${hint}`);
+  }
   return v;
 }
 

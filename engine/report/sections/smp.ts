@@ -151,8 +151,8 @@ function pct(fraction: number): string {
 const metricColumns = [
   col('dispatcher', 'Dispatcher'),
   col('throughput_cpu_equivalents', 'Throughput', { digits: 3, unit: 'CPU-equivalents' }),
-  col('makespan_time_units', 'Makespan', { digits: 1, unit: 'time units' }),
-  col('work_completed_time_units', 'Work completed', { digits: 1, unit: 'time units' }),
+  col('makespan_time_units', 'Makespan', { digits: 1, unit: 'ms' }),
+  col('work_completed_time_units', 'Work completed', { digits: 1, unit: 'ms' }),
   col('threads_finished', 'Threads finished'),
   col('slowdown_mean_x', 'Slowdown, mean', { digits: 2, unit: '×' }),
   col('slowdown_worst_x', 'Slowdown, worst', { digits: 2, unit: '×' }),
@@ -163,7 +163,7 @@ const metricColumns = [
   col('cpu_idle_fraction', 'CPU idle', { digits: 1, scale: 100, unit: '%' }),
   col('decisions', 'Dispatch decisions'),
   col('max_pass_overs', 'Most pass-overs'),
-  col('max_ready_wait_time_units', 'Longest ready wait', { digits: 1, unit: 'time units' }),
+  col('max_ready_wait_time_units', 'Longest ready wait', { digits: 1, unit: 'ms' }),
 ];
 
 function metricRow(m: RunMetrics): Cell[] {
@@ -184,7 +184,7 @@ export function scenarioSection(saved: SavedScenario): ReportSection {
     { name: 'Seed', value: r.machine.seed },
     { name: 'CPUs', value: r.machine.cpus },
     { name: 'Threads', value: r.threadCount },
-    { name: 'Time slice', value: r.machine.timeSlice, unit: 'time units' },
+    { name: 'Time slice', value: r.machine.timeSlice, unit: 'ms' },
     { name: 'Bus bandwidth', value: r.machine.busBandwidth, unit: '× reference' },
     { name: 'Background I/O load', value: r.machine.ioLoad * 100, unit: '%' },
     { name: 'AutoPilot threshold', value: ap.threshold * 100, unit: '% of bus' },
@@ -220,7 +220,7 @@ export function scenarioSection(saved: SavedScenario): ReportSection {
     col('standard_max_pass_overs', 'Standard pass-overs'), col('autopilot_max_pass_overs', 'AutoPilot pass-overs'),
   ], threadRows, 'Slowdown: time from arrival to completion over the time the thread needs alone on this machine.'));
   const bus: ChartSpec = {
-    id: `${section.id}.bus`, title: 'Bus commitment over time', kind: 'line', xLabel: 'time (time units)', yLabel: 'bus commitment (%)',
+    id: `${section.id}.bus`, title: 'Bus commitment over time', kind: 'line', xLabel: 'time (ms)', yLabel: 'bus commitment (%)',
     series: [
       ...(r.standard.series ? [{ name: 'standard', x: r.standard.series.t, y: r.standard.series.mean.map((v) => v * 100) }] : []),
       ...(r.autopilot.series ? [{ name: 'AutoPilot', x: r.autopilot.series.t, y: r.autopilot.series.mean.map((v) => v * 100) }] : []),

@@ -34,9 +34,11 @@ export interface CodeEditorProps {
   diagnostics?: EditorDiagnostic[];
   height?: number;
   testId?: string;
+  /** Move the cursor here and show it (a click on a problem); a new object each time, so the same place can be asked twice. */
+  goTo?: { line: number; column: number } | null;
 }
 
-export function CodeEditor({ path, value, onChange, help, diagnostics, height = 420, testId }: CodeEditorProps) {
+export function CodeEditor({ path, value, onChange, help, diagnostics, height = 420, testId, goTo }: CodeEditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<Monaco.editor.IStandaloneCodeEditor | null>(null);
   const api = useRef<MonacoModule | null>(null);
@@ -80,6 +82,14 @@ export function CodeEditor({ path, value, onChange, help, diagnostics, height = 
       startLineNumber: d.line, startColumn: d.column, endLineNumber: d.endLine ?? d.line, endColumn: d.endColumn ?? d.column + 1,
     })));
   }, [diagnostics, value]);
+
+  useEffect(() => {
+    const e = editor.current;
+    if (!e || !goTo) return;
+    e.setPosition({ lineNumber: goTo.line, column: goTo.column });
+    e.revealLineInCenter(goTo.line);
+    e.focus();
+  }, [goTo]);
 
   if (failed) return <p className="error">The editor failed to load: {failed}</p>;
   return <div ref={host} className="code-editor" style={{ height }} data-testid={testId} />;

@@ -62,7 +62,7 @@ export function MonitorView({ workspace, store, connection, browse }: { workspac
   const [status, setStatus] = useState<SlaServerStatus | null>(null);
   const [series, setSeries] = useState<Record<string, ClassPointView[]>>({});
   const [timeline, setTimeline] = useState<Timeline | null>(null);
-  const [feed, setFeed] = useState<string[]>([]);
+  const [feed, setFeed] = useState<{ t: number; text: string }[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [demo, setDemo] = useState<SlaDemoInfo | null>(null);
@@ -105,7 +105,7 @@ export function MonitorView({ workspace, store, connection, browse }: { workspac
         : event.kind === 'alert' ? `alert ${event.severity} from ${event.gatewayId}: ${event.text}`
           : event.kind === 'ack' ? `gateway ${event.gatewayId} ${event.ok ? 'applied' : 'refused'} action ${event.actionId}${event.reason ? `: ${event.reason}` : ''}`
             : `policy "${event.version.name}" version ${event.version.version} applied`;
-      setFeed((f) => [`${new Date().toLocaleTimeString()} ${line}`, ...f].slice(0, 100));
+      setFeed((f) => [{ t: Date.now(), text: line }, ...f].slice(0, 100));
       if (event.kind === 'gateway' || event.kind === 'policy') void refresh();
     }
   }), [connection]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -176,6 +176,10 @@ export function MonitorView({ workspace, store, connection, browse }: { workspac
   }, [series, timeline]);
 
   const last = status?.lastCycle ?? null;
+  // With no points yet, a date axis would read Jan 2000 to Nov 2000: show the next minutes instead.
+  const timeAxis = useMemo(() => (Object.keys(series).length === 0
+    ? { type: 'date' as const, range: [new Date(), new Date(Date.now() + 5 * 60_000)] }
+    : { type: 'date' as const }), [series]);
   return (
     <section className="view monitor" data-testid="monitor-view">
       <h1>SLA monitor</h1>
@@ -241,9 +245,9 @@ export function MonitorView({ workspace, store, connection, browse }: { workspac
                 </tbody>
               </table>
             </section>
-            <Chart testId="chart-latency" data={charts.latency} layout={{ title: { text: 'Latency against targets' }, xaxis: { type: 'date' }, yaxis: { title: { text: 'ms' }, rangemode: 'tozero' } }} />
-            <Chart testId="chart-class-iops" data={charts.iops} layout={{ title: { text: 'IOPS by class' }, xaxis: { type: 'date' }, yaxis: { title: { text: 'IOPS' }, rangemode: 'tozero' } }} />
-            <Chart testId="chart-class-mbps" data={charts.mbps} layout={{ title: { text: 'MB/s by class' }, xaxis: { type: 'date' }, yaxis: { title: { text: 'MB/s' }, rangemode: 'tozero' } }} />
+            <Chart testId="chart-latency" data={charts.latency} layout={{ title: { text: 'Latency against targets' }, xaxis: timeAxis, yaxis: { title: { text: 'ms' }, rangemode: 'tozero' } }} />
+            <Chart testId="chart-class-iops" data={charts.iops} layout={{ title: { text: 'IOPS by class' }, xaxis: timeAxis, yaxis: { title: { text: 'IOPS' }, rangemode: 'tozero' } }} />
+            <Chart testId="chart-class-mbps" data={charts.mbps} layout={{ title: { text: 'MB/s by class' }, xaxis: timeAxis, yaxis: { title: { text: 'MB/s' }, rangemode: 'tozero' } }} />
           </div>
           {(timeline?.actions.length ?? 0) + (timeline?.violations.length ?? 0) === 0
             ? <p className="muted panel compact-panel">No throttle actions or violations in the last 15 minutes.</p>
@@ -263,8 +267,10 @@ export function MonitorView({ workspace, store, connection, browse }: { workspac
             </table>
             <h3>Alerts and events</h3>
             <ul className="feed" data-testid="monitor-feed">
-              {(timeline?.alerts ?? []).slice(-10).reverse().map((a) => <li key={`a${a.id}`} className="warn">{new Date(a.t).toLocaleTimeString()} {a.severity} {a.gatewayId}: {a.text}</li>)}
-              {feed.slice(0, 20).map((line, i) => <li key={i}>{line}</li>)}
+              {[
+                ...(timeline?.alerts ?? []).slice(-10).map((a) => ({ key: `a${a.id}`, t: a.t, text: `${a.severity} ${a.gatewayId}: ${a.text}`, warn: true })),
+                ...feed.slice(0, 20).map((f, i) => ({ key: `f${i}-${f.t}`, t: f.t, text: f.text, warn: false })),
+              ].sort((a, b) => b.t - a.t).map((e) => <li key={e.key} className={e.warn ? 'warn' : undefined}>{new Date(e.t).toLocaleTimeString()} {e.text}</li>)}
             </ul>
           </section>
         </>

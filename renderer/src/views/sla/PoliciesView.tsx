@@ -19,6 +19,7 @@ export function PoliciesView({ workspace, store, connection, browse, samplesDir 
 }) {
   const [doc, setDoc] = useState<Loaded | null>(null);
   const [diagnostics, setDiagnostics] = useState<PolicyDiagnostic[]>([]);
+  const [goTo, setGoTo] = useState<{ line: number; column: number } | null>(null);
   const [message, setMessage] = useState<{ kind: 'ok' | 'error' | 'warn'; text: string } | null>(null);
   const [history, setHistory] = useState<PolicyVersion[]>([]);
   const [serverRunning, setServerRunning] = useState(false);
@@ -114,13 +115,13 @@ export function PoliciesView({ workspace, store, connection, browse, samplesDir 
       {message && <p className={message.kind === 'error' ? 'error' : message.kind === 'warn' ? 'warn' : 'ok'} role="status" data-testid="policy-message">{message.text}</p>}
       {doc && (
         <CodeEditor key={loads} path="policy.yaml" value={doc.text} onChange={(text) => setDoc((d) => (d ? { ...d, text } : d))}
-          help={help} diagnostics={diagnostics} height={460} testId="policy-editor" />
+          help={help} diagnostics={diagnostics} height={460} testId="policy-editor" goTo={goTo} />
       )}
       <h2>Problems ({errors.length} error{errors.length === 1 ? '' : 's'}, {diagnostics.length - errors.length} other)</h2>
       <table className="grid" data-testid="policy-problems">
         <tbody>
           {diagnostics.map((d, i) => (
-            <tr key={i}><td className={d.severity === 'error' ? 'error' : 'warn'}>{d.severity}</td><td className="mono">{d.line}:{d.column}</td><td>{d.message}</td><td className="mono muted">{d.path}</td></tr>
+            <tr key={i} className="clickable" title="Show in the editor" onClick={() => setGoTo({ line: d.line, column: d.column })}><td className={d.severity === 'error' ? 'error' : 'warn'}>{d.severity}</td><td className="mono">{d.line}:{d.column}</td><td>{d.message}</td><td className="mono muted">{d.path}</td></tr>
           ))}
           {diagnostics.length === 0 && <tr><td className="ok">No problems.</td></tr>}
         </tbody>

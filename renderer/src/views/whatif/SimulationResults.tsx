@@ -26,7 +26,7 @@ export function SimulationResults({ result }: { result: ScenarioResult }) {
 
   const rows: Array<[string, (r: typeof standard) => string, string | null]> = [
     ['Throughput (reference CPUs of work)', (r) => fmt(r.throughput, 4), oracle ? fmt(oracle.throughput, 4) : null],
-    ['Makespan', (r) => fmt(r.makespan, 5), oracle ? fmt(oracle.makespan, 5) : null],
+    ['Makespan (ms)', (r) => fmt(r.makespan, 5), oracle ? fmt(oracle.makespan, 5) : null],
     ['Work completed', (r) => fmt(r.workCompleted, 5), null],
     ['Threads finished', (r) => `${r.threadsFinished} / ${r.threads.length}`, null],
     ['Slowdown, mean', (r) => fmt(r.slowdownMean), null],
