@@ -133,6 +133,21 @@ describe('Electron shell setup', () => {
     expect(state.recentDocuments).toEqual([]);
   });
 
+  it('hands the engine a grant for each file chosen in a native dialog, and waits for it', async () => {
+    const { window, state } = await boot();
+    const engine = state.forks[0]!;
+    expect(await state.ipcHandlers.get(IPC.openDialog)!(trusted(window))).toBe('/tmp/chosen.headroom.json');
+    expect(await state.ipcHandlers.get(IPC.saveDialog)!(trusted(window), null)).toBe('/tmp/saved.headroom.json');
+    const grants = engine.messages.map((m) => m.message as { kind?: string }).filter((m) => m.kind === 'grant-path');
+    expect(grants).toEqual([
+      { kind: 'grant-path', requestId: 0, path: '/tmp/chosen.headroom.json', purpose: 'workspace', mode: 'open' },
+      { kind: 'grant-path', requestId: 1, path: '/tmp/saved.headroom.json', purpose: 'workspace', mode: 'save' },
+    ]);
+    // A file the engine refuses never reaches the page.
+    engine.grantRefusal = 'not a workspace file';
+    await expect(Promise.resolve().then(() => state.ipcHandlers.get(IPC.openDialog)!(trusted(window)))).rejects.toThrow(/not a workspace file/);
+  });
+
   it('has File, Edit, View and Help menus, and File commands reach the renderer', async () => {
     const { window, state } = await boot();
     const labels = menu(state).map((m) => m.label?.replace('&', ''));

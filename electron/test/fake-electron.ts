@@ -101,8 +101,19 @@ export class FakeBrowserWindow extends EventEmitter {
 export class FakeUtilityProcess extends EventEmitter {
   messages: Array<{ message: unknown; ports: unknown[] }> = [];
   killed = false;
+  /** How the fake engine answers grants: take the path as it is, or refuse with this message. */
+  grantRefusal: string | null = null;
   constructor(readonly modulePath: string, readonly args: string[], readonly options: Record<string, unknown>) { super(); }
-  postMessage(message: unknown, ports: unknown[] = []): void { this.messages.push({ message, ports }); }
+  postMessage(message: unknown, ports: unknown[] = []): void {
+    this.messages.push({ message, ports });
+    const m = message as { kind?: unknown; requestId?: unknown; path?: unknown };
+    if (m.kind === 'grant-path') {
+      const reply = this.grantRefusal === null
+        ? { kind: 'grant-result', requestId: m.requestId, ok: true, path: m.path }
+        : { kind: 'grant-result', requestId: m.requestId, ok: false, error: { code: 'forbidden', message: this.grantRefusal } };
+      queueMicrotask(() => this.emit('message', reply));
+    }
+  }
   kill(): boolean { this.killed = true; return true; }
 }
 
