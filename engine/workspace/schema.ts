@@ -58,6 +58,7 @@ export const SmpSectionSchema = Type.Object({
     id: Id,
     name: Title,
     source: Type.String({ maxLength: 500, description: 'Where the points came from (a sweep, a measurement, pasted data).' }),
+    throughputLabel: Type.Optional(Type.String({ maxLength: 100, description: 'What the throughput column measures, e.g. IOPS (a pasted header names it).' })),
     points: Type.Array(Type.Object({ n: Type.Number(), throughput: Type.Number() }, { additionalProperties: false }), { maxItems: 10_000 }),
   }, { additionalProperties: false }), { maxItems: 200 }),
 }, { additionalProperties: false, description: 'SMP bus model, AutoPilot scenarios, sweeps and USL series (the What-if view).' });

@@ -5,23 +5,10 @@ import type { SmpSection } from '../../../../engine/workspace/schema.js';
 import { Chart } from '../../components/Chart.js';
 import type { EngineConnection } from '../../engine/connection.js';
 import { fmt, newId } from './model.js';
+import { parsePoints } from './paste.js';
 
 type Series = SmpSection['uslSeries'][number];
 
-function parsePoints(text: string): Array<{ n: number; throughput: number }> | string {
-  const points: Array<{ n: number; throughput: number }> = [];
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  for (const [i, line] of lines.entries()) {
-    const cells = line.split(/[,;\t ]+/);
-    const [n, x] = [Number(cells[0]), Number(cells[1])];
-    if (cells.length < 2 || !Number.isFinite(n) || !Number.isFinite(x)) {
-      if (i === 0) continue; // a header row
-      return `line ${i + 1}: expected "N, throughput"`;
-    }
-    points.push({ n, throughput: x });
-  }
-  return points;
-}
 
 /** Universal Scalability Law: contention σ, coherency κ and the peak it implies, for any throughput series. */
 export function UslSection(props: { connection: EngineConnection; series: Series[]; selectedId: string | null; onSelect: (id: string) => void; onAdd: (s: Series) => void; onRemove: (id: string) => void }) {
@@ -30,6 +17,7 @@ export function UslSection(props: { connection: EngineConnection; series: Series
   const [error, setError] = useState<string | null>(null);
   const [paste, setPaste] = useState('N,throughput\n1,995\n2,1910\n4,3460\n8,5420\n16,6650\n32,6010\n64,4120');
   const [pasteError, setPasteError] = useState<string | null>(null);
+  const [pasteName, setPasteName] = useState('');
 
   useEffect(() => {
     setFit(null); setError(null);
@@ -50,11 +38,12 @@ export function UslSection(props: { connection: EngineConnection; series: Series
   }, [selected, fit]);
 
   const addPasted = (): void => {
-    const points = parsePoints(paste);
-    if (typeof points === 'string') { setPasteError(points); return; }
+    const parsed = parsePoints(paste);
+    if (typeof parsed === 'string') { setPasteError(parsed); return; }
     setPasteError(null);
     const id = newId('usl', props.series.map((s) => s.id));
-    props.onAdd({ id, name: `Pasted series ${props.series.length + 1}`, source: 'pasted', points });
+    const name = pasteName.trim() || (parsed.label ? `Pasted ${parsed.label}` : `Pasted series ${props.series.length + 1}`);
+    props.onAdd({ id, name: name.slice(0, 200), source: 'pasted', points: parsed.points, ...(parsed.label ? { throughputLabel: parsed.label.slice(0, 100) } : {}) });
   };
 
   return (
@@ -74,6 +63,10 @@ export function UslSection(props: { connection: EngineConnection; series: Series
           <label className="field compact">
             <span>Paste a series (N, throughput per line)</span>
             <textarea rows={7} className="mono" value={paste} onChange={(e) => setPaste(e.target.value)} data-testid="usl-paste" />
+          </label>
+          <label className="field compact">
+            <span>Name of the pasted series</span>
+            <input value={pasteName} onChange={(e) => setPasteName(e.target.value)} placeholder="from its header" data-testid="usl-paste-name" />
           </label>
           <button onClick={addPasted} data-testid="usl-add-pasted">Add pasted series</button>
           {pasteError && <p className="error">{pasteError}</p>}
@@ -95,7 +88,7 @@ export function UslSection(props: { connection: EngineConnection; series: Series
           )}
         </div>
       </div>
-      {chart && <Chart testId="chart-usl" data={chart} layout={{ title: { text: selected?.name ?? 'USL' }, xaxis: { title: { text: 'N' } }, yaxis: { title: { text: 'throughput' }, rangemode: 'tozero' } }} />}
+      {chart && <Chart testId="chart-usl" data={chart} layout={{ title: { text: selected?.name ?? 'USL' }, xaxis: { title: { text: 'N' } }, yaxis: { title: { text: selected?.throughputLabel ?? 'throughput' }, rangemode: 'tozero' } }} />}
     </section>
   );
 }
