@@ -29,3 +29,4 @@ export { documentThreadPairs, measuredShards, measureMessageCost, recommendShard
 export { sampleProcess, type ProcessSample } from './procfs.js';
 export { percentile } from './stats.js';
 export { runMessagingStudy, type MessagingStudyRequest, type MessagingStudyResult } from './study.js';
+export { delayParameterLabel, delayParameterLabels } from './delay-labels.js';

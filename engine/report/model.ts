@@ -55,7 +55,7 @@ export interface ChartSeries {
  * app's preview can hand the same spec to its own Plotly.
  */
 export type ChartSpec =
-  | { id: string; title: string; kind: 'line' | 'bar'; xLabel: string; yLabel: string; series: ChartSeries[]; xLog?: boolean }
+  | { id: string; title: string; kind: 'line' | 'bar'; xLabel: string; yLabel: string; series: ChartSeries[]; xLog?: boolean; /** Log scale for values spanning decades (a model in seconds beside measurements in ms). */ yLog?: boolean }
   | { id: string; title: string; kind: 'heatmap'; xLabel: string; yLabel: string; zLabel: string; x: number[]; y: number[]; z: (number | null)[][] };
 
 export interface Parameter {

@@ -44,7 +44,7 @@ export const pageScript = String.raw`
         width: node.clientWidth || 640, height: 300,
         margin: { l: 60, r: 20, t: 10, b: 50 },
         font: { family: 'DejaVu Sans, Liberation Sans, Arial, sans-serif', size: 11 },
-        xaxis: axis(spec.xLabel, spec.xLog), yaxis: axis(spec.yLabel, false),
+        xaxis: axis(spec.xLabel, spec.xLog), yaxis: axis(spec.yLabel, !!spec.yLog),
         // Above the plot, where it cannot collide with the x axis title; margins grow to fit it.
         legend: { orientation: 'h', x: 0, y: 1.02, xanchor: 'left', yanchor: 'bottom' },
         barmode: 'group', paper_bgcolor: '#fff', plot_bgcolor: '#fff', showlegend: spec.kind !== 'heatmap',

@@ -1,3 +1,4 @@
+import { delayParameterLabel } from '../../pmdaemon/index.js';
 import { machineLine } from '../../runtime/index.js';
 import type { MessagingSection } from '../../workspace/index.js';
 import { emptySection, type Cell, type ChartSeries, type ReportSection } from '../model.js';
@@ -83,7 +84,7 @@ export function studySection(study: SavedStudy): ReportSection {
   const floor = [...(r.floor ?? [])].sort((a, b) => a.gateways - b.gateways);
   section.charts.push(
     {
-      id: `${section.id}.cycle`, title: 'Poll cycle time (p99) against gateways, with the delay model', kind: 'line', xLabel: 'gateways', yLabel: 'cycle p99 (ms)', xLog: true,
+      id: `${section.id}.cycle`, title: 'Poll cycle time (p99) against gateways, with the delay model', kind: 'line', xLabel: 'gateways', yLabel: 'cycle p99 (ms), log scale', xLog: true, yLog: true,
       series: [
         ...byArch((row) => row.cycleP99Ms),
         { name: 'model: one thread, synchronous', x: curves.map((c) => c.gateways), y: curves.map((c) => c.singleThreadSyncMs), dash: true },
@@ -107,7 +108,7 @@ export function studySection(study: SavedStudy): ReportSection {
   const p = r.model.params;
   section.tables.push(table(`${section.id}.model`, 'Delay model parameters', [col('parameter', 'Parameter'), col('value_us', 'Value', { unit: 'µs', digits: 2 }), col('source', 'Source')],
     ([['t1', 't1Us'], ['t2', 't2Us'], ['t3', 't3Us'], ['t4', 't4Us'], ['t5', 't5Us'], ['thread_switch', 'threadSwitchUs'], ['per_gateway', 'perGatewayUs']] as const)
-      .map(([name, key]): Cell[] => [name, p[key], r.model.sources[key] ?? null]),
+      .map(([, key]): Cell[] => [delayParameterLabel(key).replace(/ \(µs\)$/, ''), p[key], r.model.sources[key] ?? null]),
     `Fitted to this study's measurements (${p.shards} shard${p.shards === 1 ? '' : 's'}, ${p.cores} cores).`));
   section.tables.push(table(`${section.id}.sizing`, 'Sizing: thread pairs (shards) per gateway count', [
     col('gateways', 'Gateways'), col('cores', 'Cores'), col('time_quantum_ms', 'Time quantum', { unit: 'ms' }), col('ptmax_us', 'PTmax', { unit: 'µs', digits: 2 }),

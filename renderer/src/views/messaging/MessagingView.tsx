@@ -9,6 +9,7 @@ import { useLongRun } from '../../useLongRun.js';
 import { NumberField } from '../whatif/NumberField.js';
 import { fmt, newId, parseValues } from '../whatif/model.js';
 import { SizingPanel } from './SizingPanel.js';
+import { delayParameterLabel } from '../../../../engine/pmdaemon/delay-labels.js';
 
 type Study = MessagingSection['studies'][number];
 
@@ -183,9 +184,9 @@ function StudyResults({ study, connection }: { study: Study; connection: EngineC
       )}
       <div className="chart-grid two">
         <Chart testId="chart-cycle" data={charts.cycle} layout={{ title: { text: 'Poll cycle completion' }, xaxis: logX, yaxis: { title: { text: 'ms' }, rangemode: 'tozero' } }} />
-        <Chart testId="chart-throughput" data={charts.throughput} layout={{ title: { text: 'Messages per second (with USL fit)' }, xaxis: logX, yaxis: { title: { text: 'messages/s' }, rangemode: 'tozero' } }} />
+        <Chart testId="chart-throughput" data={charts.throughput} layout={{ title: { text: archs.some((a) => typeof fits[a] === 'string') ? 'Messages per second (too few gateway counts for a USL fit)' : 'Messages per second (with USL fit)' }, xaxis: logX, yaxis: { title: { text: 'messages/s' }, rangemode: 'tozero' } }} />
         <Chart testId="chart-memory" data={charts.memory} layout={{ title: { text: 'Daemon memory (RSS)' }, xaxis: logX, yaxis: { title: { text: 'MB' }, rangemode: 'tozero' } }} />
-        <Chart testId="chart-threads" data={charts.threads} layout={{ title: { text: 'Daemon threads' }, xaxis: logX, yaxis: { title: { text: 'OS threads' }, rangemode: 'tozero' } }} />
+        <Chart testId="chart-threads" data={charts.threads} layout={{ title: { text: 'Daemon threads (all OS threads of the process)' }, xaxis: logX, yaxis: { title: { text: 'OS threads' }, rangemode: 'tozero' } }} />
         <Chart testId="chart-model" data={charts.model} layout={{ title: { text: 'Delay model (t1..t5, thread switching) over measured p50' }, xaxis: logX, yaxis: { title: { text: 'cycle ms' }, type: 'log' } }} />
         <div className="panel compact-panel">
           <h3>USL per architecture (messages/s vs gateways)</h3>
@@ -213,11 +214,11 @@ function StudyResults({ study, connection }: { study: Study; connection: EngineC
       <details open>
         <summary>Measured points ({r.rows.length})</summary>
         <table className="grid numeric" data-testid="messaging-table">
-          <thead><tr><th>Architecture</th><th>Gateways</th><th>Threads</th><th>Registered</th><th>p50 ms</th><th>p99 ms</th><th>Late</th><th>Missed</th><th>Messages/s</th><th>CPU ms</th><th>RSS MB</th><th>Context switches</th></tr></thead>
+          <thead><tr><th>Architecture</th><th>Gateways</th><th title="Threads doing the polling: the shards' thread pairs, or one per agent">Polling threads</th><th title="Every thread of the daemon process, Node's own (libuv pool, V8, GC) included: what the chart shows">OS threads</th><th>Registered</th><th>p50 ms</th><th>p99 ms</th><th>Late</th><th>Missed</th><th>Messages/s</th><th>CPU ms</th><th>RSS MB</th><th>Context switches</th></tr></thead>
           <tbody>
             {r.rows.map((row, i) => (
               <tr key={i}>
-                <td>{ARCH_LABEL[row.arch]}</td><td>{row.gateways}</td><td>{row.threads}</td><td>{row.registered}</td><td>{fmt(row.cycleP50Ms)}</td><td>{fmt(row.cycleP99Ms)}</td>
+                <td>{ARCH_LABEL[row.arch]}</td><td>{row.gateways}</td><td>{row.threads}</td><td>{row.osThreads}</td><td>{row.registered}</td><td>{fmt(row.cycleP50Ms)}</td><td>{fmt(row.cycleP99Ms)}</td>
                 <td>{row.late}</td><td>{row.missed}</td><td>{fmt(row.messagesPerSecond, 4)}</td><td>{fmt(row.cpuMs, 4)}</td><td>{fmt(row.rssMb, 4)}</td><td>{row.contextSwitches.toLocaleString()}</td>
               </tr>
             ))}
@@ -229,7 +230,7 @@ function StudyResults({ study, connection }: { study: Study; connection: EngineC
         <table className="grid">
           <thead><tr><th>Parameter</th><th>Value (µs)</th><th>Source</th></tr></thead>
           <tbody>
-            {Object.entries(r.model.params).map(([k, v]) => <tr key={k}><td>{k}</td><td className="mono">{fmt(v, 4)}</td><td className="muted">{r.model.sources[k] ?? ''}</td></tr>)}
+            {Object.entries(r.model.params).map(([k, v]) => <tr key={k}><td title={k}>{delayParameterLabel(k)}</td><td className="mono">{fmt(v, 4)}</td><td className="muted">{r.model.sources[k] ?? ''}</td></tr>)}
           </tbody>
         </table>
       </details>
