@@ -100,11 +100,14 @@ export function SweepSection(props: {
 function SweepChart({ sweep, onFitUsl }: { sweep: Sweep; onFitUsl: (name: string, source: string, points: Array<{ n: number; throughput: number }>) => void }) {
   const rows = sweep.rows ?? [];
   const [a, b] = sweep.axes;
-  const label = (path: string): string => SWEEP_PATHS.find((p) => p.path === path)?.label ?? path;
+  const percentOf = (path: string): boolean => SWEEP_PATHS.find((p) => p.path === path)?.percent === true;
+  const label = (path: string): string => `${SWEEP_PATHS.find((p) => p.path === path)?.label ?? path}${percentOf(path) ? ' (%)' : ''}`;
+  // Shares read in % on the axes, as the scenario form shows them.
+  const shown = (path: string, v: number): number => (percentOf(path) ? Number((v * 100).toPrecision(10)) : v);
   const chart = useMemo(() => {
     if (!a) return null;
     if (!b) {
-      const x = rows.map((r) => Number(r[a.path]));
+      const x = rows.map((r) => shown(a.path, Number(r[a.path])));
       const data: Data[] = [
         { x, y: rows.map((r) => r.standardThroughput as number), name: 'standard', type: 'scatter', mode: 'lines+markers' },
         { x, y: rows.map((r) => r.autopilotThroughput as number), name: 'AutoPilot', type: 'scatter', mode: 'lines+markers' },
@@ -118,7 +121,7 @@ function SweepChart({ sweep, onFitUsl }: { sweep: Sweep; onFitUsl: (name: string
     }));
     // zmid centres the diverging scale on 1 (no gain); Plotly's types omit it.
     const heatmap = {
-      type: 'heatmap', x: a.values.map(String), y: b.values.map((v) => fmt(v, 3)), z,
+      type: 'heatmap', x: a.values.map((v) => String(shown(a.path, v))), y: b.values.map((v) => fmt(shown(b.path, v), 3)), z,
       colorscale: 'RdBu', zmid: 1, colorbar: { title: { text: 'AutoPilot ÷ standard' } },
       hovertemplate: `${label(a.path)} %{x}<br>${label(b.path)} %{y}<br>ratio %{z:.3f}<extra></extra>`,
     } as unknown as Data;

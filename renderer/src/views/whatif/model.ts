@@ -44,13 +44,14 @@ export function defaultScenario(): Scenario {
 }
 
 /** Parameters a sweep can vary, with what a planner would call them. */
-export const SWEEP_PATHS: Array<{ path: string; label: string; example: string }> = [
+/** `percent`: a share, shown on chart axes in % as the scenario form shows it (values stay fractions). */
+export const SWEEP_PATHS: Array<{ path: string; label: string; example: string; percent?: boolean }> = [
   { path: 'cpus', label: 'CPUs', example: '1,2,4,6,8,12,16' },
   { path: 'busBandwidth', label: 'Bus bandwidth (× reference)', example: '0.5,1,1.5,2' },
-  { path: 'ioLoad', label: 'Background I/O load', example: '0,0.03,0.1,0.2' },
-  { path: 'autopilot.threshold', label: 'AutoPilot threshold', example: '0.6,0.7,0.8,0.9,1' },
+  { path: 'ioLoad', label: 'Background I/O load', example: '0,0.03,0.1,0.2', percent: true },
+  { path: 'autopilot.threshold', label: 'AutoPilot threshold', example: '0.6,0.7,0.8,0.9,1', percent: true },
   { path: 'autopilot.adjustRate', label: 'AutoPilot adjustment rate', example: '0.05,0.25,0.5,1' },
-  { path: 'autopilot.ioReserve', label: 'Bandwidth reserved for I/O', example: '0,0.05,0.1' },
+  { path: 'autopilot.ioReserve', label: 'Bandwidth reserved for I/O', example: '0,0.05,0.1', percent: true },
   { path: 'autopilot.starvationBound', label: 'Starvation bound (pass-overs)', example: '1,4,8,16' },
   { path: 'hierarchy.l1HitFraction', label: 'L1 hit fraction', example: '0.4,0.5,0.6' },
   { path: 'hierarchy.l2HitFraction', label: 'L2 hit fraction', example: '0.3,0.4,0.45' },
