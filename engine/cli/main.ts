@@ -16,6 +16,8 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
+  // Output piped into `head` and the like: a closed pipe ends the command quietly, not with a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); else throw err; });
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);

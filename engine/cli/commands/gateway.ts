@@ -10,7 +10,6 @@ import {
   type AccessRule, type ConnectionLimits, type ExportSpec, type HostRange, type IntervalStats, type LimitSpec, type LunDefinition, type TlsMode,
 } from '../../gateway/index.js';
 import { formatRows, parseFormat, type OutputFormat, type Row } from '../output.js';
-import { METRICS_ROLL_SECONDS, parseMetricsAddress, startGatewayMetrics } from '../../metrics/index.js';
 
 interface GatewayCliOptions {
   listen: { host: string; port: number };
@@ -108,6 +107,8 @@ export function statsRows(stats: readonly IntervalStats[]): Row[] {
 }
 
 export async function runGateway(opts: GatewayCliOptions): Promise<NbdGateway> {
+  // prom-client loads only for a gateway that serves /metrics.
+  const { METRICS_ROLL_SECONDS, parseMetricsAddress, startGatewayMetrics } = await import('../../metrics/index.js');
   const log = createLogger('gateway');
   if (opts.export.length === 0) throw new Error('--export is required (NAME=file:PATH:SIZE or NAME=nbd://HOST:PORT[/EXPORT])');
   if (opts.server && !opts.secretFile) throw new Error('--server needs --secret-file');

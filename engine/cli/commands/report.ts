@@ -2,10 +2,7 @@ import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
-import { openWorkspace } from '../../workspace/index.js';
-import {
-  buildReport, checkReportOutput, reportItems, NoChromiumError, printPdf, printReportPdf, renderReportHtml, writeCsvTables, type Paper,
-} from '../../report/index.js';
+import type { Paper } from '../../report/index.js';
 import { interruptSignal, terminalProgress } from '../progress.js';
 import { benchCommand } from './bench.js';
 import { samplesDir } from '../../runtime/index.js';
@@ -48,6 +45,9 @@ Names accepted by --only:
 Without --pdf, --csv or --html, lists what the workspace can report.
 A report never writes over the workspace file.`)
     .action(async (workspace: string, opts: ReportOptions) => {
+      // Loaded here, not at start: the report engine and Chromium's driver would slow every other command.
+      const { buildReport, checkReportOutput, reportItems, NoChromiumError, printPdf, printReportPdf, renderReportHtml, writeCsvTables } = await import('../../report/index.js');
+      const { openWorkspace } = await import('../../workspace/index.js');
       const paper = parsePaper(opts.paper);
       const signal = interruptSignal();
       const workspacePath = path.resolve(workspace);
@@ -112,6 +112,7 @@ function registerReportBench(program: Command): void {
     .description('time building, rendering and printing a report (default: the sample workspace); prints JSON')
     .option('--paper <size>', 'a4 | letter', 'a4')
     .action(async (workspace: string | undefined, opts: { paper: string }) => {
+      const { buildReport, printPdf, printReportPdf, renderReportHtml } = await import('../../report/index.js');
       const paper = parsePaper(opts.paper);
       const file = path.resolve(workspace ?? path.join(samplesDir(), 'capacity-study.headroom.json'));
       const t0 = performance.now();

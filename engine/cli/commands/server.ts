@@ -1,8 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createLogger } from '../../runtime/index.js';
-import { SlaServer, type SlaCycleReport } from '../../sla/server/index.js';
-import { planDemo, startDemo, type DemoRun } from '../../sla/demo/index.js';
-import { parseMetricsAddress, startSlaServerMetrics } from '../../metrics/index.js';
+import type { SlaCycleReport } from '../../sla/server/index.js';
+import type { DemoRun } from '../../sla/demo/index.js';
 
 function parseListen(value: string): { host: string; port: number } {
   const colon = value.lastIndexOf(':');
@@ -43,6 +42,10 @@ export function registerServer(program: Command): void {
     .option('--metrics <host:port>', 'serve /metrics for Prometheus here (PORT alone: 127.0.0.1)')
     .option('--metrics-allow-remote', 'let --metrics listen on an address other than loopback', false)
     .action(async (opts: { policy?: string; db?: string; demo: boolean; listen: { host: string; port: number }; shards?: number; format: string; metrics?: string; metricsAllowRemote: boolean }, command: Command) => {
+      // The server, the demo and prom-client load only when a server starts.
+      const { SlaServer } = await import('../../sla/server/index.js');
+      const { planDemo, startDemo } = await import('../../sla/demo/index.js');
+      const { parseMetricsAddress, startSlaServerMetrics } = await import('../../metrics/index.js');
       const log = createLogger('sla-server');
       const metricsAt = opts.metrics === undefined ? null : parseMetricsAddress('--metrics', opts.metrics, opts.metricsAllowRemote);
       const plan = opts.demo ? await planDemo() : null;

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { checkPolicy, policyJsonSchema, type Rate } from '../../sla/index.js';
-import { runDbBench } from '../../sla/index.js';
+import type { Rate } from '../../sla/index.js';
 import { benchCommand } from './bench.js';
 import { formatRows, parseFormat } from '../output.js';
 
@@ -20,6 +19,7 @@ export function registerSla(program: Command): void {
     .option('--capacity <gateway=iops[:mbps]...>', 'known capacity of a gateway, e.g. gw1=20000:400 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--format <format>', 'table | json | csv', 'table')
     .action(async (file: string, opts: { capacity: string[]; format: string }) => {
+      const { checkPolicy } = await import('../../sla/index.js');
       const format = parseFormat(opts.format);
       const knownCapacity: Record<string, Rate> = {};
       for (const c of opts.capacity) {
@@ -40,7 +40,8 @@ export function registerSla(program: Command): void {
   sla
     .command('schema')
     .description('print the policy JSON Schema (the one the validator and the editor use)')
-    .action(() => {
+    .action(async () => {
+      const { policyJsonSchema } = await import('../../sla/index.js');
       process.stdout.write(JSON.stringify(policyJsonSchema, null, 2) + '\n');
     });
 
@@ -53,6 +54,7 @@ export function registerSla(program: Command): void {
     .option('--month', 'also fill a month of hourly rollups for every gateway and time month-long queries')
     .option('--format <format>', 'json | table', 'json')
     .action(async (opts: { gateways: string; pairs: string; polls: string; month?: boolean; format: string }) => {
+      const { runDbBench } = await import('../../sla/index.js');
       const format = parseFormat(opts.format);
       const result = await runDbBench({
         gateways: positiveInt('--gateways', opts.gateways),

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { fitStorageModel, headroomAt, runProbe, type LatencyMeasure, type ProbeMode, type ProbeResult, type StorageModel } from '../../storage/index.js';
+import type { LatencyMeasure, ProbeMode, ProbeResult, StorageModel } from '../../storage/index.js';
 import { formatRows, parseFormat } from '../output.js';
 import { interruptSignal, terminalProgress } from '../progress.js';
 
@@ -47,6 +47,7 @@ export function registerStorage(program: Command): void {
     .option('--seconds <s>', 'whole run, split over a warm-up and the steps', '14')
     .option('--format <format>', 'table | json | csv', 'table')
     .action(async (uri: string, opts: { bs: string; rw: string; seconds: string; format: string }) => {
+      const { runProbe } = await import('../../storage/index.js');
       const format = parseFormat(opts.format);
       if (opts.rw !== 'randread' && opts.rw !== 'randrw') throw new Error(`--rw must be randread or randrw (got "${opts.rw}")`);
       const progress = terminalProgress('probe');
@@ -73,6 +74,7 @@ export function registerStorage(program: Command): void {
     .option('--peak-iops <iops>', "today's peak IOPS, for headroom as a percentage", '0')
     .option('--format <format>', 'table | json | csv', 'table')
     .action(async (opts: { probe: string; targetMs?: string; measure: string; peakIops: string; format: string }) => {
+      const { fitStorageModel, headroomAt } = await import('../../storage/index.js');
       const format = parseFormat(opts.format);
       if (!MEASURES.includes(opts.measure as LatencyMeasure)) throw new Error(`--measure must be one of ${MEASURES.join(', ')} (got "${opts.measure}")`);
       const peakIops = Number(opts.peakIops);
