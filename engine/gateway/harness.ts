@@ -44,12 +44,20 @@ function stopper(child: ChildProcess): () => Promise<void> {
 
 /** `nbdkit -f -p PORT [args...]`, e.g. `['memory', '64M']` or `['--filter=log', 'memory', '64M', 'logfile=F']`. */
 export async function startNbdkit(args: readonly string[], port?: number): Promise<Spawned> {
-  const p = port ?? await freePort();
-  const child = spawn('nbdkit', ['--exit-with-parent', '-f', '-p', String(p), '-i', '127.0.0.1', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); if (err.length > 1 << 20) err = err.slice(-(1 << 19)); });
-  await waitForPort(p);
-  return { child, port: p, stderr: () => err, stop: stopper(child) };
+  // A port free a moment ago can be taken by another test's listener before nbdkit binds it; then
+  // nbdkit exits at once while the port answers for someone else. Check that ours is the one
+  // listening, and try another port when the caller did not ask for this one.
+  for (let attempt = 0; ; attempt++) {
+    const p = port ?? await freePort();
+    const child = spawn('nbdkit', ['--exit-with-parent', '-f', '-p', String(p), '-i', '127.0.0.1', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); if (err.length > 1 << 20) err = err.slice(-(1 << 19)); });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    await Promise.race([waitForPort(p), exited]);
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 150))]);
+    if (child.exitCode === null && child.signalCode === null) return { child, port: p, stderr: () => err, stop: stopper(child) };
+    if (port !== undefined || attempt >= 4) throw new Error(`nbdkit did not start on 127.0.0.1:${p}: ${err.trim() || `exit ${child.exitCode}`}`);
+  }
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
