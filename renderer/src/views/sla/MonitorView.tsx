@@ -205,7 +205,7 @@ export function MonitorView({ workspace, store, connection, browse }: { workspac
             </>}
         </div>
         {error && <p className="error" role="alert">{error}</p>}
-        {demo && status && <p className={demo.mode === 'storage' ? 'hint' : 'warning'} data-testid="monitor-demo-info">{demo.mode === 'storage' ? 'Demo: ' : 'Demo (simulated): '}{demo.detail}. Its policy and database are in {demo.folder}; Stop server ends it all.</p>}
+        {demo && status && <p className={demo.mode === 'storage' ? 'hint' : 'warning'} data-testid="monitor-demo-info">{demo.detail}. Its policy and database are in {demo.folder}; Stop server ends it all.</p>}
         {dbFile && <ReportPeriods workspace={workspace} store={store} />}
         {status?.listen && !isLoopbackHost(status.listen.host) && (
           <p className="warn" role="alert" data-testid="monitor-wide-listen">
