@@ -57,8 +57,10 @@ export function SimulationResults({ result }: { result: ScenarioResult }) {
         </tbody>
       </table>
       <div className="chart-grid two">
-        <Chart testId="chart-bus" data={busChart} layout={{ title: { text: `Bus ${result.bus === 'document' ? 'commitment' : 'utilisation'} over time (${result.bus} law)` }, xaxis: { title: { text: 'time' } }, yaxis: { title: { text: 'bus commitment (%)' }, rangemode: 'tozero' } }} />
-        <Chart testId="chart-slowdown" data={slowdownChart} layout={{ title: { text: 'Slowdown against running alone' }, barmode: 'group', xaxis: { title: { text: 'thread' } }, yaxis: { title: { text: 'slowdown (×)' }, rangemode: 'tozero' } }} />
+        <Chart testId="chart-bus" data={busChart} layout={{ title: { text: `Bus ${result.bus === 'document' ? 'commitment' : 'utilisation'} over time (${result.bus} law)` }, xaxis: { title: { text: 'time (ms)' } }, yaxis: { title: { text: result.bus === 'document' ? 'bus commitment (%)' : 'bus utilisation (%)' }, rangemode: 'tozero' } }} />
+        <Chart testId="chart-slowdown" data={slowdownChart} layout={{ title: { text: 'Slowdown against running alone' }, barmode: 'group', xaxis: { title: { text: 'thread' } },
+          // Rotated thread names push the axis title down; the legend goes above the bars, clear of both.
+          legend: { orientation: 'h', x: 1, xanchor: 'right', y: 1.02, yanchor: 'bottom' }, yaxis: { title: { text: 'slowdown (×)' }, rangemode: 'tozero' } }} />
       </div>
     </div>
   );
