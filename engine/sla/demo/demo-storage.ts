@@ -118,7 +118,7 @@ function launch(command: string, args: string[], plan: DemoPlan, log: Logger): C
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString('utf8')).slice(-4000); });
   child.on('exit', (code, signal) => {
-    if (signal !== 'SIGTERM' && signal !== 'SIGKILL' && !(name === 'fio' && code === 0)) log.warn({ demo: name, code, signal, stderr: stderr.trim().split('\n').slice(-3).join(' | ') }, `demo ${name} exited`);
+    if (signal !== 'SIGTERM' && signal !== 'SIGKILL' && code !== 0) log.warn({ demo: name, code, signal, stderr: stderr.trim().split('\n').slice(-3).join(' | ') }, `demo ${name} exited`);
   });
   child.on('error', (err) => log.warn({ demo: name, err: err.message }, `demo ${name} could not start`));
   return child;
