@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../runtime/index.js';
+import { freePort, portAccepts } from '../runtime/index.js';
 
 /**
  * Real processes for gateway tests, the soak command and benchmarks: an nbdkit upstream
@@ -20,11 +19,7 @@ export interface Spawned {
 export async function waitForPort(port: number, deadlineMs = 10_000): Promise<void> {
   const until = Date.now() + deadlineMs;
   while (Date.now() < until) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
+    const ok = await portAccepts(port);
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }

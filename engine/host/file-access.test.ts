@@ -1,14 +1,11 @@
 import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../runtime/index.js';
 import { newWorkspace } from '../workspace/index.js';
-import {
-  EngineClient, FileAccess, RpcError, createEngine, handleShellGrant, isLoopbackHost, messagePortChannel, messagePortServerChannel,
-  type Engine, type MessagePortMainLike,
-} from './index.js';
+import { EngineClient, FileAccess, RpcError, createEngine, handleShellGrant, isLoopbackHost, type Engine } from './index.js';
+import { connectOverMessagePort } from './testing/message-port.js';
 
 /**
  * Every attack from issue 11 on the file RPCs, as a page holding a valid token would make it,
@@ -17,20 +14,7 @@ import {
  */
 const log = createLogger('test', 'silent');
 
-function connect(engine: Engine): EngineClient {
-  const { port1, port2 } = new MessageChannel();
-  const main: MessagePortMainLike = {
-    postMessage: (m) => port1.postMessage(m),
-    on: ((event: 'message' | 'close', listener: (e: { data: unknown }) => void) => {
-      if (event === 'message') port1.on('message', (data) => listener({ data }));
-      else port1.on('close', () => (listener as () => void)());
-    }) as MessagePortMainLike['on'],
-    start: () => port1.start(),
-    close: () => port1.close(),
-  };
-  engine.attach(messagePortServerChannel(main), 'messageport');
-  return new EngineClient(messagePortChannel(port2 as unknown as Parameters<typeof messagePortChannel>[0]));
-}
+const connect = connectOverMessagePort;
 
 async function refused(promise: Promise<unknown>): Promise<RpcError> {
   const err = await promise.then(() => null, (e: unknown) => e);

@@ -1,27 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { MessageChannel } from 'node:worker_threads';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, samplesDir } from '../runtime/index.js';
 import { newWorkspace } from '../workspace/index.js';
-import { EngineClient, RpcError, createEngine, messagePortChannel, messagePortServerChannel, type Engine, type MessagePortMainLike } from './index.js';
+import { EngineClient, RpcError, createEngine, type Engine } from './index.js';
+import { connectOverMessagePort } from './testing/message-port.js';
 
 const log = createLogger('test', 'silent');
 
-function connect(engine: Engine): EngineClient {
-  const { port1, port2 } = new MessageChannel();
-  const main: MessagePortMainLike = {
-    postMessage: (m) => port1.postMessage(m),
-    on: ((event: 'message' | 'close', listener: (e: { data: unknown }) => void) => {
-      if (event === 'message') port1.on('message', (data) => listener({ data }));
-      else port1.on('close', () => (listener as () => void)());
-    }) as MessagePortMainLike['on'],
-    start: () => port1.start(),
-    close: () => port1.close(),
-  };
-  engine.attach(messagePortServerChannel(main), 'messageport');
-  return new EngineClient(messagePortChannel(port2 as unknown as Parameters<typeof messagePortChannel>[0]));
-}
+const connect = connectOverMessagePort;
 
 /** A valid policy of about 260 KB (issue 11 used 800 KB; this keeps the suite quick): the sample with thousands of bindings. */
 function hugePolicy(): string {

@@ -1,5 +1,4 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 
 /**
  * Real processes for end-to-end tests: free ports, children that are always stopped, and fio
@@ -12,6 +11,7 @@ export function haveCommand(command: string): boolean {
 }
 
 export { freePort } from '../../engine/runtime/index.js';
+import { portAccepts } from '../../engine/runtime/index.js';
 
 export interface Child {
   name: string;
@@ -59,10 +59,7 @@ export async function waitForOutput(child: Child, pattern: RegExp, timeoutMs: nu
 export async function waitForListener(child: Child, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
-      socket.once('error', () => resolve(false));
-    });
+    const ok = await portAccepts(port);
     if (ok) return;
     if (child.process.exitCode !== null) throw new Error(`${child.name} exited (${child.process.exitCode}) before listening on ${port}: ${child.output().slice(-2000)}`);
     if (Date.now() > deadline) throw new Error(`${child.name}: nothing listening on ${port} within ${timeoutMs} ms: ${child.output().slice(-2000)}`);

@@ -1,10 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_FLEET_SECRET, startFleet, type Fleet } from '../../fleet/index.js';
-import { freePort, packageRoot, samplesDir, type Logger } from '../../runtime/index.js';
+import { freePort, packageRoot, portAccepts, samplesDir, type Logger } from '../../runtime/index.js';
 
 /**
  * Something to watch in the Monitor on first start: the pieces of samples/sla-demo, started by the
@@ -138,11 +137,7 @@ async function waitForPort(port: number, what: string, child: ChildProcess, time
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`demo: ${what} exited (code ${child.exitCode}) before it listened on 127.0.0.1:${port}`);
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
-      socket.once('error', () => resolve(false));
-    });
+    const up = await portAccepts(port);
     if (up) return;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -14,8 +14,14 @@ abstract class AutoPilotBase implements Dispatcher {
   private readonly reserved: number[] = [];
   private readonly reservedFlag: Uint8Array;
 
+  /** Commitment a thread may bring the bus to: I/O-bound threads up to the threshold, others below the I/O reserve. */
+  protected readonly ioLimit: number;
+  protected readonly cpuLimit: number;
+
   constructor(protected readonly ap: AutoPilotSettings, threads: number) {
     this.reservedFlag = new Uint8Array(threads);
+    this.ioLimit = ap.threshold + EPS;
+    this.cpuLimit = ap.threshold - ap.ioReserve + EPS;
   }
 
   abstract choose(s: DispatchState): number;
@@ -70,8 +76,7 @@ export class DocumentAutoPilot extends AutoPilotBase {
     if (s.monitorReading() < this.ap.threshold) return ready.removeAt(top, 0);
     const lastLevel = this.ap.searchAllPriorities ? ready.levels - 1 : top;
     const { estimate, ioBound, invBandwidth } = s;
-    const ioLimit = this.ap.threshold + EPS;
-    const cpuLimit = this.ap.threshold - this.ap.ioReserve + EPS;
+    const { ioLimit, cpuLimit } = this;
     let bestL = -1;
     let bestK = -1;
     let bestDemand = -1;
@@ -115,8 +120,7 @@ export class ProjectedAutoPilot extends AutoPilotBase {
     const { estimate, ioBound, invBandwidth } = s;
     const passOvers = ready.passOvers;
     const bound = this.ap.starvationBound;
-    const ioLimit = this.ap.threshold + EPS;
-    const cpuLimit = this.ap.threshold - this.ap.ioReserve + EPS;
+    const { ioLimit, cpuLimit } = this;
     for (let l = top; l <= lastLevel; l++) {
       const q = ready.queues[l]!;
       const len = ready.length[l]!;
