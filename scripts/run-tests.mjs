@@ -42,7 +42,7 @@ step('build', npm, ['run', 'build']);
 step('typecheck', npm, ['run', 'typecheck']);
 step('unit', npm, ['exec', '--', 'vitest', 'run', '--exclude', 'tests/e2e/**', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(results, 'unit.json')}`]);
 // The end-to-end tests time real I/O through real processes: they run alone, not beside test
-// files that start fleets and daemons of their own on the same two cores.
-step('e2e', npm, ['exec', '--', 'vitest', 'run', 'tests/e2e', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(results, 'e2e.json')}`]);
+// files that start fleets and daemons of their own on the same two cores, and one file at a time.
+step('e2e', npm, ['exec', '--', 'vitest', 'run', 'tests/e2e', '--no-file-parallelism', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(results, 'e2e.json')}`]);
 step('ui', npm, ['exec', '--', 'playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(results, 'ui.json') });
 summarize();

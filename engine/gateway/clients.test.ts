@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
@@ -8,8 +8,7 @@ import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NbdGateway, openFileBackend, openUpstreamBackend, parseLimitSpec, type GatewayEvent } from './index.js';
-import { freePort } from '../runtime/index.js';
-import { waitForPort } from './harness.js';
+import { startNbdkit, type Spawned } from './harness.js';
 
 const run = promisify(execFile);
 
@@ -33,7 +32,7 @@ async function fio(args: string[]): Promise<FioJob[]> {
 
 withTools('the gateway with real NBD clients', () => {
   let dir: string;
-  let nbdkit: ChildProcess;
+  let nbdkit: Spawned;
   let nbdkitPort: number;
   let gateway: NbdGateway;
   let url: string;
@@ -41,9 +40,8 @@ withTools('the gateway with real NBD clients', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'headroom-gw-'));
-    nbdkitPort = await freePort();
-    nbdkit = spawn('nbdkit', ['--exit-with-parent', '-f', '-p', String(nbdkitPort), '-i', '127.0.0.1', 'memory', '256M'], { stdio: 'ignore' });
-    await waitForPort(nbdkitPort);
+    nbdkit = await startNbdkit(['memory', '256M']);
+    nbdkitPort = nbdkit.port;
     const file = await openFileBackend({ path: path.join(dir, 'lun0.img'), size: 64 * 1024 * 1024 });
     const upstream = await openUpstreamBackend({ target: { host: '127.0.0.1', port: nbdkitPort, exportName: '' }, connections: 2 });
     const ro = await openFileBackend({ path: path.join(dir, 'ro.img'), size: 1024 * 1024 });
@@ -61,7 +59,7 @@ withTools('the gateway with real NBD clients', () => {
 
   afterAll(async () => {
     await gateway?.close();
-    nbdkit?.kill('SIGTERM');
+    await nbdkit?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -193,18 +191,16 @@ withTools('the gateway with real NBD clients', () => {
   });
 
   it('reports an upstream failure, fails its I/O with EIO without hanging, and recovers when the upstream returns', async () => {
-    const port = await freePort();
-    const start = (): ChildProcess => spawn('nbdkit', ['--exit-with-parent', '-f', '-p', String(port), '-i', '127.0.0.1', 'memory', '16M'], { stdio: 'ignore' });
-    let upstream = start();
-    await waitForPort(port);
+    let upstream = await startNbdkit(['memory', '16M']);
+    const port = upstream.port;
     const backend = await openUpstreamBackend({ target: { host: '127.0.0.1', port, exportName: '' }, connections: 2, reconnectMs: 100 });
     const own = new NbdGateway({ luns: [{ name: 'fragile', backend }] });
     const health: string[] = [];
     own.on((e) => { if (e.type === 'backend-health') health.push(e.health.state); });
     const address = await own.listen('127.0.0.1', 0);
     try {
-      upstream.kill('SIGKILL');
-      await new Promise<void>((resolve) => upstream.once('exit', () => resolve()));
+      upstream.child.kill('SIGKILL');
+      await upstream.stop();
       await rawSession(address.port, async (s, read) => {
         await read(18);
         await goToExport(s, read, 'fragile');
@@ -212,7 +208,7 @@ withTools('the gateway with real NBD clients', () => {
         expect(errnoOf(await read(16))).toBe(5);
       });
       expect(health[0]).toBe('down');
-      upstream = start();
+      upstream = await startNbdkit(['memory', '16M'], port);
       const until = Date.now() + 15_000;
       while (!health.includes('up') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
       expect(health).toContain('up');
@@ -224,7 +220,7 @@ withTools('the gateway with real NBD clients', () => {
       });
     } finally {
       await own.close();
-      upstream.kill('SIGTERM');
+      await upstream.stop();
     }
   });
 

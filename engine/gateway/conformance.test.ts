@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -7,8 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NbdGateway, openUpstreamBackend, type BlockBackend } from './index.js';
-import { freePort } from '../runtime/index.js';
-import { waitForPort } from './harness.js';
+import { startNbdkit, type Spawned } from './harness.js';
 
 /**
  * The same probes against `nbdkit memory` and against the gateway fronting `nbdkit memory`,
@@ -80,16 +79,15 @@ async function qemuIo(uri: string, ...commands: string[]): Promise<string> {
 }
 
 withTools('conformance with nbdkit: the same probes, direct and through the gateway', () => {
-  const children: ChildProcess[] = [];
+  const children: Spawned[] = [];
   let gateway: NbdGateway;
   let dir: string;
   const pairs = new Map<string, Pair>();
 
   async function nbdkit(args: string[]): Promise<number> {
-    const port = await freePort();
-    children.push(spawn('nbdkit', ['--exit-with-parent', '-f', '-p', String(port), '-i', '127.0.0.1', ...args], { stdio: 'ignore' }));
-    await waitForPort(port);
-    return port;
+    const child = await startNbdkit(args);
+    children.push(child);
+    return child.port;
   }
 
   beforeAll(async () => {
@@ -115,7 +113,7 @@ withTools('conformance with nbdkit: the same probes, direct and through the gate
 
   afterAll(async () => {
     await gateway?.close();
-    for (const c of children) c.kill('SIGTERM');
+    for (const c of children) await c.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -8,8 +7,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NbdGateway, openFileBackend, parseAllowSpec, type GatewayOptions } from './index.js';
 import { RawNbdClient, goData, optionHeader } from './raw-client.js';
+import { startNbdkit, type Spawned } from './harness.js';
 import { FLAG_READ_ONLY, INFO_DESCRIPTION, OPT_EXPORT_NAME, OPT_INFO, OPT_LIST, REP_ACK, REP_ERR_POLICY, REP_ERR_TOO_BIG, REP_INFO, REP_SERVER } from './nbd-constants.js';
-import { freePort } from '../runtime/index.js';
 
 const hasNbdkit = (process.env.PATH ?? '').split(':').some((d) => d && existsSync(path.join(d, 'nbdkit')));
 
@@ -46,17 +45,14 @@ afterAll(async () => {
 });
 
 describe('handshake bounds', () => {
-  let nbdkit: ChildProcess | null = null;
+  let nbdkit: Spawned | null = null;
   let nbdkitPort = 0;
   beforeAll(async () => {
     if (!hasNbdkit) return;
-    nbdkitPort = await freePort();
-    nbdkit = spawn('nbdkit', ['--exit-with-parent', '-f', '-p', String(nbdkitPort), '-i', '127.0.0.1', 'memory', '1M'], { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      try { (await RawNbdClient.connect(nbdkitPort)).destroy(); break; } catch { await new Promise((r) => setTimeout(r, 50)); }
-    }
+    nbdkit = await startNbdkit(['memory', '1M']);
+    nbdkitPort = nbdkit.port;
   });
-  afterAll(() => { nbdkit?.kill('SIGTERM'); });
+  afterAll(async () => { await nbdkit?.stop(); });
 
   it('disconnects at once on an option of 0x7fffffff bytes, as nbdkit does, and logs why; a 100 kB option is answered and skipped', async () => {
     const log = captureLog();

@@ -1,15 +1,12 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { NbdGateway, openUpstreamBackend } from '../gateway/index.js';
-import { freePort } from '../runtime/index.js';
+import { startNbdkit } from '../gateway/harness.js';
 import { headroom } from '../../tests/headroom-cli.js';
 import { fitStorageModel, headroomAt, runProbe, type ProbeStep, type StorageModel } from './index.js';
 
-const run = promisify(execFile);
 
 /**
  * Steps of a closed loop against one server of service time D behind a fixed delay F, as fio at
@@ -71,33 +68,21 @@ describe('storage load–latency model', () => {
   });
 });
 
-async function waitForNbd(uri: string): Promise<void> {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    try { await run('nbdinfo', ['--size', uri], { timeout: 5000 }); return; } catch (err) {
-      if (Date.now() > until) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
 /**
  * nbdkit memory, one request at a time, each taking its size at `bitsPerSecond`, behind a Headroom
  * gateway. The rate filter's bucket holds 0.2 s of credit instead of its default 2 s, so a probe of a
  * few seconds measures the sustained rate rather than a banked burst.
  */
 async function ratedLun(bitsPerSecond: number): Promise<{ uri: string; close: () => Promise<void> }> {
-  const port = await freePort();
-  const nbdkit: ChildProcess = spawn('nbdkit', ['-f', '--exit-with-parent', '-i', '127.0.0.1', '-p', String(port),
-    '--filter=noparallel', '--filter=rate', 'memory', '1G', 'serialize=all-requests', `rate=${bitsPerSecond}`, 'burstiness=0.2'], { stdio: 'ignore' });
+  const upstream = await startNbdkit(['--filter=noparallel', '--filter=rate', 'memory', '1G', 'serialize=all-requests', `rate=${bitsPerSecond}`, 'burstiness=0.2']);
+  const { port } = upstream;
   try {
-    await waitForNbd(`nbd://127.0.0.1:${port}`);
     const backend = await openUpstreamBackend({ target: { host: '127.0.0.1', port, exportName: '' } });
     const gateway = new NbdGateway({ luns: [{ name: 'lun0', backend }], statsIntervalSeconds: 1 });
     const address = await gateway.listen('127.0.0.1', 0);
-    return { uri: `nbd://127.0.0.1:${address.port}/probe/lun0`, close: async () => { await gateway.close(); nbdkit.kill(); } };
+    return { uri: `nbd://127.0.0.1:${address.port}/probe/lun0`, close: async () => { await gateway.close(); await upstream.stop(); } };
   } catch (err) {
-    nbdkit.kill();
+    await upstream.stop();
     throw err;
   }
 }
