@@ -7,3 +7,4 @@ export { runTransactions, type TransactionRunResult } from './transaction-des.js
 export { createBusLaw, type BusSettings } from './create.js';
 export type { MeasuredBusParameters } from './measured-parameters.js';
 export { MeasuredBusParametersSchema } from './measured-schema.js';
+export { loadedLatencyNs, measuredLoadedLatencyNs, LOADED_LATENCY_LAW, MAX_LOADED_UTILISATION } from './loaded-latency.js';

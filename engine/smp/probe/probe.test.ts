@@ -4,7 +4,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildChain, WORDS_PER_LINE } from './chain.js';
-import { fitBusParameters, probeModelLatencyNs } from './fit.js';
+import { measuredLoadedLatencyNs } from '../bus/loaded-latency.js';
+import { fitBusParameters } from './fit.js';
 import { DEFAULT_LLC_BYTES, lastLevelCache, parseCacheSize } from './llc.js';
 import { runBusProbe, threadCounts } from './run.js';
 
@@ -65,8 +66,8 @@ describe('the probe fit', () => {
 
   it('recovers the arbitration cost of points drawn from the law, with no error', () => {
     fc.assert(fc.property(fc.double({ min: 0, max: 200, noNaN: true }), fc.array(fc.double({ min: 0.01, max: 1, noNaN: true }), { minLength: 2, maxLength: 30 }), (a, rhos) => {
-      const truth = { ...base, transactionServiceNs: service, arbitrationNs: a };
-      const points = rhos.map((r) => ({ bandwidthBytesPerSec: r * 20e9, latencyNs: probeModelLatencyNs(truth, r * 20e9) }));
+      const truth = { ...base, transactionServiceNs: service, arbitrationNs: a, fitRmsErrorNs: 0 };
+      const points = rhos.map((r) => ({ bandwidthBytesPerSec: r * 20e9, latencyNs: measuredLoadedLatencyNs(truth, r * 20e9) }));
       const fit = fitBusParameters({ ...base, points });
       expect(fit.transactionServiceNs).toBeCloseTo(3.2, 9);
       expect(fit.arbitrationNs).toBeCloseTo(a, 6);
