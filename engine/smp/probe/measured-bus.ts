@@ -37,8 +37,10 @@ export function measuredBusOfProbe(workspace: Pick<Workspace, 'busProbes'>, file
   const record = Object.fromEntries(MEASURED_FIELDS.map((k) => [k, (fit as Record<string, unknown>)[k]]).filter(([, v]) => v !== undefined));
   const first = Value.Errors(MeasuredBusParametersSchema, record).First();
   if (first) {
-    const missing = first.path === '' ? MEASURED_FIELDS.find((k) => !(k in record)) : undefined;
-    throw new WorkspaceError(file ?? UNSAVED_WORKSPACE, where(missing ? `/${missing}` : first.path), missing ? 'missing' : first.message.toLowerCase(), 'invalid');
+    const field = first.path === '' ? MEASURED_FIELDS.find((k) => !(k in record)) ?? '' : first.path.slice(1);
+    const value = (record as Record<string, unknown>)[field];
+    const detail = value === undefined ? 'missing: the measured bus law needs it' : `${first.message.replace(/^Expected (number|integer) to be /, 'must be ').replace(/^Expected /, 'must be ')} (got ${JSON.stringify(value)})`;
+    throw new WorkspaceError(file ?? UNSAVED_WORKSPACE, where(field ? `/${field}` : ''), detail, 'invalid');
   }
   const m = record as unknown as MeasuredBusParameters;
   // The service time is lineBytes / peak by construction; a record where it is not is not a probe's.
@@ -50,9 +52,15 @@ export function measuredBusOfProbe(workspace: Pick<Workspace, 'busProbes'>, file
   return m;
 }
 
-/** The scenario on the measured bus of a saved probe: the law and the probe's parameters, inline, so it runs the same anywhere. */
+/**
+ * The scenario on the measured bus of a saved probe: the law and the probe's parameters, inline, so
+ * it runs the same anywhere (`smp simulate` included). Cycle overrides in `queueing` would replace
+ * what was measured, so they go; the arbitration order is the planner's choice and stays.
+ */
 export function scenarioOnProbe(scenario: Scenario, workspace: Pick<Workspace, 'busProbes'>, file: string | null, probeId: string): Scenario {
-  return { ...scenario, bus: 'measured', measuredBus: { ...measuredBusOfProbe(workspace, file, probeId) } };
+  const measuredBus = { ...measuredBusOfProbe(workspace, file, probeId) };
+  const { queueing, ...rest } = scenario;
+  return { ...rest, bus: 'measured', measuredBus, ...(queueing?.arbitration ? { queueing: { arbitration: queueing.arbitration } } : {}) };
 }
 
 /** The saved probe whose parameters a scenario's measured bus carries, if any. */

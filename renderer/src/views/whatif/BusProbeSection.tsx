@@ -1,23 +1,24 @@
-import { useEffect, useMemo, useState } from 'react';
-import type { Data } from 'plotly.js';
+import { useEffect, useState } from 'react';
 import type { SavedBusProbe } from '../../../../engine/smp/probe/schema.js';
-import { Chart } from '../../components/Chart.js';
+import type { Workspace } from '../../../../engine/workspace/schema.js';
 import type { EngineConnection } from '../../engine/connection.js';
 import { useLongRun } from '../../useLongRun.js';
 import { NumberField } from './NumberField.js';
 import { fmt } from './model.js';
-import { modelLatencyNs, probeErrors } from './probe-model.js';
+import { probeLabel } from '../../../../engine/smp/probe/measured-bus.js';
+import { MeasuredBusChart, useCheckedProbe } from './MeasuredBusChart.js';
 
 type Probe = SavedBusProbe['result'];
 
 /** Measure this machine's memory bus (MLC-style loaded latency) and compare the fitted queueing law with it. */
-export function BusProbeSection(props: { connection: EngineConnection; probes: SavedBusProbe[]; onSave: (result: Probe) => void }) {
+export function BusProbeSection(props: { connection: EngineConnection; workspace: Pick<Workspace, 'busProbes'>; file: string | null; onSave: (result: Probe) => void }) {
+  const probes = props.workspace.busProbes ?? [];
   const [threads, setThreads] = useState<number | null>(null);
   const [seconds, setSeconds] = useState(10);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const probeRun = useLongRun<{ done: number; total: number; label: string }>();
   const { progress, error } = probeRun;
-  const selected = props.probes.find((p) => p.id === selectedId) ?? props.probes.at(-1) ?? null;
+  const selected = probes.find((p) => p.id === selectedId) ?? probes.at(-1) ?? null;
 
   // Default to the engine's machine (it runs the probe), every hardware thread: nothing assumes two cores.
   useEffect(() => { props.connection.engine.call('engine.info', {}).then((info) => setThreads((t) => t ?? info.cpus)).catch(() => setThreads((t) => t ?? 1)); }, [props.connection]);
@@ -45,64 +46,49 @@ export function BusProbeSection(props: { connection: EngineConnection; probes: S
             <progress value={progress.done} max={progress.total} /> {progress.done} / {progress.total} phases: {progress.label}
           </span>
         )}
-        {props.probes.length > 1 && (
+        {probes.length > 1 && (
           <label className="field compact">
             <span>Probe</span>
             <select value={selected?.id ?? ''} onChange={(e) => setSelectedId(e.target.value)} data-testid="probe-select">
-              {props.probes.map((p) => <option key={p.id} value={p.id}>{p.id}: {new Date(p.result.measuredAt).toLocaleString()}</option>)}
+              {probes.map((p) => <option key={p.id} value={p.id}>{p.id}: {probeLabel(p)}</option>)}
             </select>
           </label>
         )}
       </div>
       {error && <p className="error" role="alert" data-testid="probe-error">{error}</p>}
       {!selected && !progress && <p className="muted">No probe yet in this workspace.</p>}
-      {selected && <ProbeResult probe={selected.result} />}
+      {selected && <ProbeResult workspace={props.workspace} file={props.file} probe={selected} />}
     </section>
   );
 }
 
-function ProbeResult({ probe }: { probe: Probe }) {
-  const errors = useMemo(() => probeErrors(probe), [probe]);
-  const data = useMemo<Data[]>(() => {
-    const measured: Data[] = probe.curves.map((c) => ({
-      x: c.points.map((p) => p.bandwidthBytesPerSec / 1e9), y: c.points.map((p) => p.latencyNs),
-      name: `measured, ${c.threads} threads`, type: 'scatter', mode: 'markers', marker: { size: 8 },
-      text: c.points.map((p) => `delay ${p.delay}`), hovertemplate: '%{x:.2f} GB/s, %{y:.1f} ns (%{text})<extra></extra>',
-    }));
-    const idle: Data = { x: [64 / probe.idleLatencyNs], y: [probe.idleLatencyNs], name: 'idle (chaser alone)', type: 'scatter', mode: 'markers', marker: { size: 10, symbol: 'diamond' } };
-    const top = probe.fit.peakBandwidthBytesPerSec;
-    const xs = Array.from({ length: 60 }, (_, i) => (top * i) / 59);
-    const model: Data = { x: xs.map((x) => x / 1e9), y: xs.map((x) => modelLatencyNs(probe, x)), name: 'model (fitted M/D/1 law)', type: 'scatter', mode: 'lines' };
-    const residuals: Data = {
-      x: errors.map((e) => e.bandwidthGBps), y: errors.map((e) => e.errorNs), name: 'model − measured (ns, right axis)',
-      type: 'bar', yaxis: 'y2', opacity: 0.45, width: errors.map(() => top / 1e9 / 40),
-    };
-    return [...measured, idle, model, residuals];
-  }, [probe, errors]);
-  const f = probe.fit;
+function ProbeResult({ workspace, file, probe }: { workspace: Pick<Workspace, 'busProbes'>; file: string | null; probe: SavedBusProbe }) {
+  const checked = useCheckedProbe(workspace, file, probe.id);
+  const r = probe.result;
   return (
     <div data-testid="probe-results">
-      <Chart testId="chart-probe" data={data} layout={{
-        title: { text: `Loaded latency vs bandwidth: measured and model (RMS error ${fmt(f.fitRmsErrorNs, 3)} ns)` },
-        xaxis: { title: { text: 'bandwidth, GB/s' }, rangemode: 'tozero' },
-        yaxis: { title: { text: 'latency, ns' }, rangemode: 'tozero' },
-        yaxis2: { title: { text: 'model − measured, ns' }, overlaying: 'y', side: 'right', showgrid: false, zeroline: true },
-        margin: { l: 60, r: 70, t: 44, b: 120 },
-      }} />
-      <p className="muted" data-testid="probe-summary">
-        Idle latency {fmt(probe.idleLatencyNs, 4)} ns; peak bandwidth {probe.peakBandwidth.map((p) => `${p.threads} thread${p.threads === 1 ? '' : 's'} ${fmt(p.bytesPerSec / 1e9, 3)} GB/s`).join(', ')}.
-        Fit: {fmt(f.transactionServiceNs, 3)} ns per {f.lineBytes}-byte line, arbitration {fmt(f.arbitrationNs, 3)} ns, RMS error {fmt(f.fitRmsErrorNs, 3)} ns over {f.points} points.
-        Measured {new Date(probe.measuredAt).toLocaleString()} on {probe.machine.hostname}: {probe.machine.cpus} × {probe.machine.cpuModel}, LLC {fmt(probe.llc.bytes / 2 ** 20, 4)} MiB ({probe.llc.source}).
-      </p>
-      <p className="muted">Model: {f.model}. The model line is the law the measured bus uses with these parameters.</p>
-      <table className="grid numeric" data-testid="probe-errors">
-        <thead><tr><th>threads</th><th>delay</th><th>GB/s</th><th>measured ns</th><th>model ns</th><th>error</th></tr></thead>
-        <tbody>
-          {errors.map((e, i) => (
-            <tr key={i}><td>{e.threads}</td><td>{e.delay}</td><td>{fmt(e.bandwidthGBps, 3)}</td><td>{fmt(e.measuredNs, 4)}</td><td>{fmt(e.modelNs, 4)}</td><td>{e.errorPct >= 0 ? '+' : ''}{e.errorPct.toFixed(1)}%</td></tr>
-          ))}
-        </tbody>
-      </table>
+      <MeasuredBusChart workspace={workspace} file={file} probeId={probe.id} testId="chart-probe" />
+      {checked.ok && (() => {
+        const f = checked.measured;
+        return (
+          <>
+            <p className="muted" data-testid="probe-summary">
+              Idle latency {fmt(r.idleLatencyNs, 4)} ns; peak bandwidth {r.peakBandwidth.map((p) => `${p.threads} thread${p.threads === 1 ? '' : 's'} ${fmt(p.bytesPerSec / 1e9, 3)} GB/s`).join(', ')}.
+              Fit: {fmt(f.transactionServiceNs, 3)} ns per {f.lineBytes}-byte line, arbitration {fmt(f.arbitrationNs, 3)} ns, RMS error {fmt(f.fitRmsErrorNs, 3)} ns over {r.fit.points} points.
+              Measured {new Date(r.measuredAt).toLocaleString()} on {r.machine.hostname}: {r.machine.cpus} × {r.machine.cpuModel}, LLC {fmt(r.llc.bytes / 2 ** 20, 4)} MiB ({r.llc.source}).
+            </p>
+            <p className="muted">Law: {r.fit.model}. The line is the measured bus law a scenario runs on with this probe (Scenario simulation, Bus law: measured).</p>
+            <table className="grid numeric" data-testid="probe-errors">
+              <thead><tr><th>threads</th><th>delay</th><th>GB/s</th><th>measured ns</th><th>model ns</th><th>error</th></tr></thead>
+              <tbody>
+                {checked.errors.map((e, i) => (
+                  <tr key={i}><td>{e.threads}</td><td>{e.delay}</td><td>{fmt(e.bandwidthGBps, 3)}</td><td>{fmt(e.measuredNs, 4)}</td><td>{fmt(e.modelNs, 4)}</td><td>{e.errorPct >= 0 ? '+' : ''}{e.errorPct.toFixed(1)}%</td></tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        );
+      })()}
     </div>
   );
 }

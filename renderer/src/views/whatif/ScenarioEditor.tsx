@@ -1,14 +1,32 @@
 import type { Scenario, ThreadSpec } from '../../../../engine/smp/scenario-schema.js';
 import { busLawLabels } from '../../../../engine/smp/bus/law.js';
+import { probeLabel, probeOfScenario } from '../../../../engine/smp/probe/measured-bus.js';
+import type { SavedBusProbe } from '../../../../engine/smp/probe/schema.js';
+import { MeasuredBusChart } from './MeasuredBusChart.js';
+import { fmt } from './model.js';
 import { NumberField } from './NumberField.js';
 
 /** The scenario form: machine, threads, and AutoPilot's tunables (every one the document names). */
-export function ScenarioEditor({ scenario, onChange }: { scenario: Scenario; onChange: (s: Scenario) => void }) {
+/**
+ * `probes` are the open workspace's saved bus probes: each is offered as a measured bus, and
+ * `onUseProbe` puts the scenario on it (the engine reads the probe and refuses bad data with its
+ * place, shown in `probeError`).
+ */
+export function ScenarioEditor({ scenario, onChange, probes, file, onUseProbe, probeError }: {
+  scenario: Scenario; onChange: (s: Scenario) => void;
+  probes: SavedBusProbe[]; file: string | null; onUseProbe: (probeId: string) => void; probeError: string | null;
+}) {
   const ap = scenario.autopilot ?? {};
   const setAp = (patch: Partial<NonNullable<Scenario['autopilot']>>): void => onChange({ ...scenario, autopilot: { ...ap, ...patch } });
   const threads = scenario.threads ?? [];
   const law = scenario.bus ?? 'document';
   const q = scenario.queueing ?? {};
+  const fromProbe = law === 'measured' ? probeOfScenario(scenario, probes) : null;
+  const lawChoice = fromProbe ? `probe:${fromProbe.id}` : law;
+  const chooseLaw = (value: string): void => {
+    if (value.startsWith('probe:')) { onUseProbe(value.slice('probe:'.length)); return; }
+    set('bus', value === 'document' ? undefined : value as NonNullable<Scenario['bus']>);
+  };
   const setQ = (patch: Partial<NonNullable<Scenario['queueing']>>): void => {
     const next = { ...q, ...patch };
     for (const k of Object.keys(next) as (keyof typeof next)[]) if (next[k] === undefined) delete next[k];
@@ -37,29 +55,44 @@ export function ScenarioEditor({ scenario, onChange }: { scenario: Scenario; onC
       </div>
       <h3>Bus law</h3>
       <div className="field-row">
-        <label className="field compact">
+        <label className="field compact wide-field">
           <span>Law</span>
-          <select value={law} onChange={(e) => set('bus', e.target.value === 'document' ? undefined : e.target.value as NonNullable<Scenario['bus']>)} data-testid="scenario-bus">
+          <select value={lawChoice} onChange={(e) => chooseLaw(e.target.value)} data-testid="scenario-bus">
             <option value="document">document (Table 2, empirical)</option>
             <option value="queueing">queueing (FCFS bus, exact MVA)</option>
-            <option value="measured" disabled={!scenario.measuredBus}>measured{scenario.measuredBus ? '' : ' (run headroom smp probe first)'}</option>
+            {probes.map((p) => <option key={p.id} value={`probe:${p.id}`}>measured: use the measured bus of {probeLabel(p)}</option>)}
+            {(scenario.measuredBus && !fromProbe) || probes.length === 0
+              ? <option value="measured" disabled={!scenario.measuredBus}>{scenario.measuredBus ? 'measured (the scenario\'s own record)' : 'measured (run a bus probe first: Bus probe below, or headroom smp probe --save)'}</option>
+              : null}
           </select>
         </label>
-        {law !== 'document' && (
+        {law === 'queueing' && (
           <>
             <NumberField label="Arbitration cycles" value={q.arbitrationCycles} min={0} optional onChange={(v) => setQ({ arbitrationCycles: v })} testId="queueing-arbitration-cycles" hint="Added to every transaction while two or more masters share the bus." />
             <NumberField label="Retry cycles" value={q.retryCycles} min={0} optional onChange={(v) => setQ({ retryCycles: v })} hint="Wasted by a transaction that finds the bus busy (solved approximately)." />
-            <label className="field compact">
-              <span>Arbitration</span>
-              <select value={q.arbitration ?? 'fcfs'} onChange={(e) => setQ({ arbitration: e.target.value === 'fcfs' ? undefined : 'round-robin' })}>
-                <option value="fcfs">FCFS</option>
-                <option value="round-robin">round-robin</option>
-              </select>
-            </label>
           </>
+        )}
+        {law !== 'document' && (
+          <label className="field compact">
+            <span>Arbitration</span>
+            <select value={q.arbitration ?? 'fcfs'} onChange={(e) => setQ({ arbitration: e.target.value === 'fcfs' ? undefined : 'round-robin' })}>
+              <option value="fcfs">FCFS</option>
+              <option value="round-robin">round-robin</option>
+            </select>
+          </label>
         )}
       </div>
       <p className="muted" data-testid="scenario-bus-label">{busLawLabels[law]}</p>
+      {law === 'measured' && scenario.measuredBus && (
+        <p className="muted" data-testid="scenario-measured-bus">
+          {fromProbe ? <>Parameters from {fromProbe.id}, {probeLabel(fromProbe)}: </> : <>Parameters from the scenario's own record: </>}
+          {fmt(scenario.measuredBus.transactionServiceNs, 3)} ns per {scenario.measuredBus.lineBytes}-byte line (peak {fmt(scenario.measuredBus.peakBandwidthBytesPerSec / 1e9, 3)} GB/s),
+          arbitration {fmt(scenario.measuredBus.arbitrationNs, 3)} ns, idle latency {fmt(scenario.measuredBus.idleLatencyNs, 4)} ns.
+          {(q.serviceCycles !== undefined || q.arbitrationCycles !== undefined || q.retryCycles !== undefined) && ' This scenario\'s "queueing" cycle figures replace the measured ones.'}
+        </p>
+      )}
+      {probeError && <p className="error" role="alert" data-testid="scenario-probe-error">{probeError}</p>}
+      {law === 'measured' && fromProbe && <MeasuredBusChart workspace={{ busProbes: probes }} file={file} probeId={fromProbe.id} testId="chart-scenario-bus" />}
       <h3>Threads</h3>
       {scenario.generate && <p className="muted">This scenario also generates {scenario.generate.count} threads (bus demand {scenario.generate.busDemand.join('–')}); edit its file to change that.</p>}
       <table className="grid edit-grid" data-testid="thread-table">

@@ -7,6 +7,7 @@ import type { EngineConnection } from '../../engine/connection.js';
 import type { WorkspaceStore } from '../../state/workspace-store.js';
 import { AnalyticSection } from './AnalyticSection.js';
 import { BusProbeSection } from './BusProbeSection.js';
+import { scenarioOnProbe } from '../../../../engine/smp/probe/measured-bus.js';
 import { withBusProbe } from '../../../../engine/smp/probe/schema.js';
 import { defaultScenario, newId, smpOf, withSmp } from './model.js';
 import { ScenarioEditor } from './ScenarioEditor.js';
@@ -24,6 +25,9 @@ export function WhatIfView({ workspace, store, connection, version }: { workspac
   const [runError, setRunError] = useState<string | null>(null);
   const [running, setRunning] = useState(false);
   const [uslSelected, setUslSelected] = useState<string | null>(null);
+  const [probeError, setProbeError] = useState<string | null>(null);
+  // Errors about the workspace's data name its file, as the engine's checks do.
+  const file = store.getState().path;
 
   useEffect(() => { connection.engine.call('smp.samples', {}).then(setSamples).catch(() => setSamples([])); }, [connection]);
   const selected = smp.scenarios.find((s) => s.id === selectedId) ?? smp.scenarios[0] ?? null;
@@ -88,7 +92,7 @@ export function WhatIfView({ workspace, store, connection, version }: { workspac
         <div className="action-row">
           <label className="field compact">
             <span>Scenario</span>
-            <select value={selected?.id ?? ''} onChange={(e) => setSelectedId(e.target.value)} data-testid="scenario-select">
+            <select value={selected?.id ?? ''} onChange={(e) => { setSelectedId(e.target.value); setProbeError(null); }} data-testid="scenario-select">
               {smp.scenarios.length === 0 && <option value="">none yet</option>}
               {smp.scenarios.map((s) => <option key={s.id} value={s.id}>{s.scenario.name ?? s.id}</option>)}
             </select>
@@ -108,7 +112,11 @@ export function WhatIfView({ workspace, store, connection, version }: { workspac
         {selected && (
           <>
             {selected.scenario.description && <p className="muted">{selected.scenario.description}</p>}
-            <ScenarioEditor scenario={selected.scenario} onChange={updateScenario} />
+            <ScenarioEditor scenario={selected.scenario} onChange={(s) => { setProbeError(null); updateScenario(s); }}
+              probes={workspace.busProbes ?? []} file={file} probeError={probeError}
+              onUseProbe={(probeId) => {
+                try { updateScenario(scenarioOnProbe(selected.scenario, workspace, file, probeId)); setProbeError(null); } catch (err) { setProbeError(err instanceof Error ? err.message : String(err)); }
+              }} />
             {problem && <p className="error" role="alert" data-testid="scenario-problem">{problem.where}: {problem.message}</p>}
             <div className="action-row">
               <button className="primary" disabled={running || problem !== null} onClick={() => void run()} data-testid="scenario-run">{running ? 'Running…' : 'Run both dispatchers'}</button>
@@ -134,7 +142,7 @@ export function WhatIfView({ workspace, store, connection, version }: { workspac
         onAdd={(series) => { edit((s) => ({ ...s, uslSeries: [...s.uslSeries, series] })); setUslSelected(series.id); }}
         onRemove={(id) => edit((s) => ({ ...s, uslSeries: s.uslSeries.filter((x) => x.id !== id) }))} />
 
-      <BusProbeSection connection={connection} probes={workspace.busProbes ?? []} onSave={(result) => store.edit((w) => withBusProbe(w, result).workspace)} />
+      <BusProbeSection connection={connection} workspace={workspace} file={file} onSave={(result) => store.edit((w) => withBusProbe(w, result).workspace)} />
     </section>
   );
 }
