@@ -55,7 +55,8 @@ export function MeasuredBusChart({ workspace, file, probeId, testId }: { workspa
   return (
     <Chart testId={testId} data={data} layout={{
       title: { text: `Loaded latency vs bandwidth, ${probeLabel(checked.probe)}: measured and the measured bus law (RMS error ${fmt(m.fitRmsErrorNs, 3)} ns)`, font: { size: 13 } },
-      xaxis: { title: { text: 'bandwidth (GB/s)' }, rangemode: 'tozero' },
+      // Anchored to the error panel, so the axis and its title sit under both panels.
+      xaxis: { title: { text: 'bandwidth (GB/s)' }, rangemode: 'tozero', anchor: 'y2' },
       // The error has its own panel under the curve, with its zero in view: on a shared, overlaid
       // axis its ticks fell at arbitrary values and the bars hung from the latency curve's middle.
       yaxis: { title: { text: 'loaded latency (ns)' }, rangemode: 'tozero', domain: [0.36, 1] },

@@ -57,7 +57,7 @@ export function ScenarioEditor({ scenario, onChange, probes, file, onUseProbe, p
       <div className="field-row">
         <label className="field compact wide-field">
           <span>Law</span>
-          <select value={lawChoice} onChange={(e) => chooseLaw(e.target.value)} data-testid="scenario-bus">
+          <select value={lawChoice} onChange={(e) => chooseLaw(e.target.value)} data-testid="scenario-bus" style={{ minWidth: '36em' }}>
             <option value="document">document (Table 2, empirical)</option>
             <option value="queueing">queueing (FCFS bus, exact MVA)</option>
             {probes.map((p) => <option key={p.id} value={`probe:${p.id}`}>measured: use the measured bus of {probeLabel(p)}</option>)}
