@@ -122,6 +122,6 @@ describe('bad or incomplete probe data', () => {
       const q = queueingParametersFromMeasurement(record);
       expect(Number.isFinite(measuredLoadedLatencyNs(record, record.peakBandwidthBytesPerSec / 2))).toBe(true);
       expect(q.serviceCycles).toBeGreaterThan(0);
-    }), { numRuns: 500 });
+    }), { numRuns: 2000 });
   });
 });

@@ -13,6 +13,8 @@ import type { SavedBusProbe } from './schema.js';
 /** What a workspace calls itself in an error when it has no file yet. */
 export const UNSAVED_WORKSPACE = 'unsaved workspace';
 
+const MAX_MEASURED_VALUE = 1e15;
+
 const MEASURED_FIELDS = Object.keys(MeasuredBusParametersSchema.properties) as (keyof MeasuredBusParameters)[];
 
 /** "host (CPU model), 2026-12-01 13:12 UTC": the machine and date a planner picks a measured bus by. */
@@ -43,6 +45,11 @@ export function measuredBusOfProbe(workspace: Pick<Workspace, 'busProbes'>, file
     throw new WorkspaceError(file ?? UNSAVED_WORKSPACE, where(field ? `/${field}` : ''), detail, 'invalid');
   }
   const m = record as unknown as MeasuredBusParameters;
+  // No machine measures anything near 1e15 ns or bytes per second; beyond that, cycles overflow to Infinity.
+  const huge = MEASURED_FIELDS.find((k) => m[k] > MAX_MEASURED_VALUE);
+  if (huge) throw new WorkspaceError(file ?? UNSAVED_WORKSPACE, where(`/${huge}`), `is out of range for a measurement (got ${m[huge]}; at most ${MAX_MEASURED_VALUE})`, 'invalid');
+  // A probe always measures its idle latency; the loaded-latency line starts there.
+  if (!(m.idleLatencyNs > 0)) throw new WorkspaceError(file ?? UNSAVED_WORKSPACE, where('/idleLatencyNs'), `must be greater than 0: a probe measures it (got ${m.idleLatencyNs})`, 'invalid');
   // The service time is lineBytes / peak by construction; a record where it is not is not a probe's.
   const expected = (m.lineBytes / m.peakBandwidthBytesPerSec) * 1e9;
   if (Math.abs(m.transactionServiceNs - expected) > 1e-6 * expected) {
