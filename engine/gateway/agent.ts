@@ -263,7 +263,8 @@ export class ControlAgent {
   private applyAccess(rules: readonly AccessRule[]): ControlMessage {
     const apply = this.options.gateway.setPolicyAccess?.bind(this.options.gateway);
     if (this.stateValue !== 'registered') return { type: 'configAck', ok: false, reason: 'access lists are taken only once registered' };
-    if (!apply) return { type: 'configAck', ok: false, reason: 'this gateway does not enforce access lists' };
+    // No lists asked for is what a gateway without access control already has.
+    if (!apply) return rules.length === 0 ? { type: 'configAck', ok: true, reason: '' } : { type: 'configAck', ok: false, reason: 'this gateway does not enforce access lists' };
     try {
       const update = apply(rules);
       return { type: 'configAck', ok: true, reason: update.notExported.length ? `not exported here: ${update.notExported.join(', ')}` : '' };
