@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ControlAgent, NbdGateway, openFileBackend, parseAllowSpec, type AccessRule } from '../engine/gateway/index.js';
 import { RawNbdClient } from '../engine/gateway/raw-client.js';
 import { FLAG_READ_ONLY, REP_ACK, REP_ERR_POLICY } from '../engine/gateway/nbd-constants.js';
+import net from 'node:net';
+import { FrameDecoder, encodeFrame, type ControlMessage } from '../engine/protocol/index.js';
 import { freePort } from '../engine/runtime/ports.js';
 import { SlaServer } from '../engine/sla/server/index.js';
 
@@ -118,4 +120,32 @@ describe('access lists from the SLA policy reach the gateway', () => {
     expect(await b.client.waitClosed(10_000)).toBe(true); // B is on neither list now
     expect((await openAs(gatewayPort, 'appC/lun0')).type).toBe(REP_ACK);
   }, 60_000);
+
+  it('a peer that has not finished the handshake cannot set access lists: it gets a refusal and the lists stay', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'headroom-policy-access-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const gateway = new NbdGateway({ luns: [{ name: 'lun0', backend: await openFileBackend({ path: path.join(dir, 'lun0.img'), size: 1 << 20 }) }], access: [parseAllowSpec('lun0=appA')] });
+    cleanups.push(() => gateway.close());
+    const replies: ControlMessage[] = [];
+    // A rogue control server: it answers hello with an access message instead of a challenge.
+    const rogue = net.createServer((socket) => {
+      const decoder = new FrameDecoder();
+      socket.on('data', (chunk: Buffer) => {
+        for (const frame of decoder.push(chunk).frames) {
+          if (frame.message.type === 'hello') socket.write(encodeFrame(5, { type: 'access', luns: [{ lun: 'lun0', hosts: [{ host: '*', mode: 'rw' }] }] }));
+          else replies.push(frame.message);
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => rogue.listen(port, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => rogue.close(() => resolve())));
+    const agent = new ControlAgent({ server: { host: '127.0.0.1', port }, secret: 'x', gatewayId: 'gw1', gateway, rollOnPoll: true, reconnectMs: 60_000 });
+    agent.start();
+    cleanups.push(() => agent.stop());
+    await waitFor(() => replies.length > 0, 'the gateway\'s answer');
+    expect(replies[0]).toEqual({ type: 'configAck', ok: false, reason: 'access lists are taken only once registered' });
+    expect(listsOf(gateway.accessRules(), 'lun0')).toEqual(['appA:rw']);
+  });
 });
