@@ -55,9 +55,9 @@ export function ScenarioEditor({ scenario, onChange, probes, file, onUseProbe, p
       </div>
       <h3>Bus law</h3>
       <div className="field-row">
-        <label className="field compact wide-field">
+        <label className="field compact wide-field" style={{ minWidth: '36em' }}>
           <span>Law</span>
-          <select value={lawChoice} onChange={(e) => chooseLaw(e.target.value)} data-testid="scenario-bus" style={{ minWidth: '36em' }}>
+          <select value={lawChoice} onChange={(e) => chooseLaw(e.target.value)} data-testid="scenario-bus" style={{ width: '100%' }}>
             <option value="document">document (Table 2, empirical)</option>
             <option value="queueing">queueing (FCFS bus, exact MVA)</option>
             {probes.map((p) => <option key={p.id} value={`probe:${p.id}`}>measured: use the measured bus of {probeLabel(p)}</option>)}
