@@ -14,3 +14,4 @@ export {
   fitFromDatabase, forecastFromDatabase,
   type LunFit, type LunForecast, type LunHeadroom, type DatabaseQuery, type ForecastQuery, type PublicModel,
 } from './database.js';
+export { protectionNeeds, type ProtectionQuery, type ProtectionResult, type ClassOutcome, type ClassDemand } from './protection.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { Resolution } from '../../sla/index.js';
+import type { Policy, Resolution } from '../../sla/index.js';
 import type { IntervalMeasure, LatencyMeasure, LunFit, LunForecast, ProbeMode, ProbeResult, PublicModel, StorageModel } from '../../storage/index.js';
 import { formatRows, parseFormat, type OutputFormat } from '../output.js';
 import { interruptSignal, terminalProgress } from '../progress.js';
@@ -129,9 +129,82 @@ export function registerStorage(program: Command): void {
         exhausted: date(f.exhaustion?.at), earliest: date(f.exhaustion?.earliest), latest: date(f.exhaustion?.latest),
       })), format));
     });
+  storage
+    .command('protect')
+    .description("would protecting a class need throttling of lower classes? Runs the SLA analyzer's control law in closed loop against the fitted LUN and the classes' demands; says what each class keeps")
+    .requiredOption('--policy <file>', 'the SLA policy (YAML): classes, priorities, targets, floors')
+    .requiredOption('--demand <class=iops[:size]>', 'IOPS a class would issue on the LUN, and its I/O size (default 4k); repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--db <file>', 'fit the LUN from an SLA database (with --lun, --gateway)')
+    .option('--lun <name>', 'with --db: the LUN')
+    .option('--gateway <id>', 'with --db: its gateway')
+    .option('--probe <file>', 'fit the LUN from a saved probe')
+    .option('--capacity-iops <iops>', 'or give the LUN: its capacity …')
+    .option('--service-ms <ms>', '… and its mean service time at no load')
+    .option('--intervals <n>', 'control intervals to run', '120')
+    .option('--format <format>', 'table | json | csv', 'table')
+    .action(async (opts: ProtectOptions) => {
+      const { protectionNeeds, parseBlockSize } = await import('../../storage/index.js');
+      const format = parseFormat(opts.format);
+      const policy = await readPolicy(opts.policy);
+      if (opts.demand.length === 0) throw new Error('--demand: give at least one, e.g. --demand gold=300 --demand bronze=900:128k');
+      const demands = opts.demand.map((text) => {
+        const m = /^([^=]+)=(\d+(?:\.\d+)?)(?::(\S+))?$/.exec(text);
+        if (!m) throw new Error(`--demand must look like gold=300 or bronze=900:128k (got "${text}")`);
+        return { className: m[1]!, iops: Number(m[2]), ioBytes: m[3] === undefined ? 4096 : parseBlockSize(m[3]) };
+      });
+      const lun = await protectedLun(opts);
+      const result = protectionNeeds({ policy, policyFile: opts.policy, ...lun, demands, intervals: positiveNumber('--intervals', opts.intervals) });
+      if (format === 'json') { process.stdout.write(JSON.stringify({ lun, ...result }, null, 2) + '\n'); return; }
+      process.stdout.write(formatRows(result.classes.map((c) => ({
+        class: c.className, priority: c.priority, demandIops: c.demandIops, gotIops: c.gotIops, capIops: c.capIops, floorIops: c.floorIops,
+        atFloor: c.atFloor, throttledPercent: c.throttledPercent, target: c.targetMs === null ? null : `${c.percentile} ${c.targetMs} ms`,
+        uncontrolledMs: c.uncontrolledMs, settledMs: c.settledMs, meetsTarget: c.meetsTarget,
+      })), format));
+      if (format === 'table') {
+        process.stdout.write(!result.needsThrottling ? 'no throttling needed: every class meets its target at these demands\n'
+          : result.unprotected.length ? `not protected even with lower classes at their floors: ${result.unprotected.join(', ')}\n`
+          : `protected by throttling lower classes (caps settled after interval ${result.settledAfter})\n`);
+      }
+    });
 }
 
 interface FitOptions { probe?: string; db?: string; lun?: string; gateway?: string; resolution?: string; targetMs?: string; measure?: string; peakIops: string; format: string }
+interface ProtectOptions { policy: string; demand: string[]; db?: string; lun?: string; gateway?: string; probe?: string; capacityIops?: string; serviceMs?: string; intervals: string; format: string }
+
+/** A policy file checked as `sla check` does; the first error names its line and column. */
+async function readPolicy(file: string): Promise<Policy> {
+  const { checkPolicy } = await import('../../sla/index.js');
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => { throw new Error(`${file}: cannot read (${err.code ?? err.message})`); });
+  const result = checkPolicy(text);
+  if (!result.policy) {
+    const d = result.diagnostics.find((x) => x.severity === 'error') ?? result.diagnostics[0];
+    throw new Error(d ? `${file}:${d.line}:${d.column}: ${d.message}` : `${file}: invalid policy`);
+  }
+  return result.policy;
+}
+
+/** The LUN's capacity and no-load service time, from exactly one of --db, --probe or --capacity-iops with --service-ms. */
+async function protectedLun(opts: ProtectOptions): Promise<{ capacityIops: number; serviceMs: number; source: string }> {
+  const given = [opts.db, opts.probe, opts.capacityIops].filter((x) => x !== undefined).length;
+  if (given !== 1) throw new Error('storage protect: give the LUN by one of --db FILE --lun NAME, --probe FILE, or --capacity-iops N --service-ms S');
+  if (opts.capacityIops !== undefined) {
+    if (opts.serviceMs === undefined) throw new Error('--capacity-iops needs --service-ms');
+    return { capacityIops: positiveNumber('--capacity-iops', opts.capacityIops), serviceMs: positiveNumber('--service-ms', opts.serviceMs), source: 'given' };
+  }
+  const storageApi = await import('../../storage/index.js');
+  if (opts.probe !== undefined) {
+    const probe = await readProbe(opts.probe);
+    const model = storageApi.fitStorageModel(probe.steps, typeof probe.blockBytes === 'number' ? probe.blockBytes : null);
+    if (!model.fitted) throw new Error(`${opts.probe}: refusing to fit: ${model.reason}`);
+    return { capacityIops: model.capacityIops.value, serviceMs: model.unloadedMs, source: opts.probe };
+  }
+  const [fit, ...more] = storageApi.fitFromDatabase(opts.db!, { lun: opts.lun, gatewayId: opts.gateway, measure: 'p50' });
+  if (more.length) throw new Error(`${opts.db}: ${more.length + 1} LUNs match; name one with --lun (and --gateway)`);
+  if (!fit!.model.fitted) throw new Error(`${opts.db}: LUN ${fit!.lun} (gateway ${fit!.gatewayId}): refusing to fit: ${fit!.model.reason}`);
+  // M/M/1: the median response time is ln 2 times the mean.
+  return { capacityIops: fit!.model.capacityIops.value, serviceMs: fit!.model.unloadedMs.value / Math.LN2, source: `${opts.db} ${fit!.gatewayId}/${fit!.lun}` };
+}
+
 interface ForecastOptions { db: string; lun?: string; gateway?: string; days: string; targetMs?: string; measure: string; capacityIops?: string; format: string }
 
 const RESOLUTIONS: readonly Resolution[] = ['raw', 'minute', 'hour'];
