@@ -15,3 +15,5 @@ export {
   type LunFit, type LunForecast, type LunHeadroom, type DatabaseQuery, type ForecastQuery, type PublicModel,
 } from './database.js';
 export { protectionNeeds, type ProtectionQuery, type ProtectionResult, type ClassOutcome, type ClassDemand } from './protection.js';
+export { StorageProbeResultSchema, StorageProbesSchema, withStorageProbe, type SavedStorageProbe } from './schema.js';
+export { saveStorageProbe } from './save.js';

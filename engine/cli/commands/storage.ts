@@ -46,9 +46,10 @@ export function registerStorage(program: Command): void {
     .option('--bs <size>', 'block size', '4k')
     .option('--rw <mode>', 'randread | randrw', 'randread')
     .option('--seconds <s>', 'whole run, split over a warm-up and the steps', '14')
+    .option('--save <workspace>', 'add the probe to this workspace (created when missing)')
     .option('--format <format>', 'table | json | csv', 'table')
-    .action(async (uri: string, opts: { bs: string; rw: string; seconds: string; format: string }) => {
-      const { runProbe } = await import('../../storage/index.js');
+    .action(async (uri: string, opts: { bs: string; rw: string; seconds: string; save?: string; format: string }) => {
+      const { runProbe, saveStorageProbe } = await import('../../storage/index.js');
       const format = parseFormat(opts.format);
       if (opts.rw !== 'randread' && opts.rw !== 'randrw') throw new Error(`--rw must be randread or randrw (got "${opts.rw}")`);
       const progress = terminalProgress('probe');
@@ -62,6 +63,10 @@ export function registerStorage(program: Command): void {
         progress.stop();
       }
       if (!result.complete) process.stderr.write(`cancelled: ${result.steps.length} finished step(s) below\n`);
+      if (opts.save && result.steps.length > 0) {
+        const saved = await saveStorageProbe(opts.save, result);
+        process.stderr.write(`saved as ${saved.id} in ${saved.path}\n`);
+      }
       if (format === 'json') process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       else process.stdout.write(formatRows(result.steps.map((s) => ({ ...s })), format));
       if (!result.complete) process.exitCode = 130;
