@@ -137,7 +137,10 @@ export function forecastFromDatabase(file: string, q: ForecastQuery = {}): LunFo
       const projection: LunForecast['projection'] = [];
       if (trend.fitted) {
         const start = (trend.to - trend.origin) / 86_400_000;
-        const end = start + Math.min(days, ex?.latest != null ? (ex.latest - trend.to) / 86_400_000 * 1.2 + 1 : days);
+        // Charts look as far as the band's end, or as far ahead as the history reaches back when the limit is not met or unknown.
+        const span = start;
+        const ahead = ex?.latest != null ? (ex.latest - trend.to) / 86_400_000 + 0.1 * span : ex?.at != null ? (ex.at - trend.to) / 86_400_000 + 0.2 * span : span;
+        const end = start + Math.min(days, Math.max(1, ahead));
         const steps = 60;
         for (let k = 0; k <= steps; k++) {
           const d = start + ((end - start) * k) / steps;
