@@ -13,7 +13,7 @@ import type { ServerTls } from './tls.js';
 import { EntityStats, type IntervalStats } from './stats.js';
 import { ThrottleGate, realClock, type ThrottleClock, type ThrottleLimits } from './throttle.js';
 import {
-  CMD_BLOCK_STATUS, CMD_DISC, CMD_READ, CMD_WRITE, DEFAULT_MAX_PAYLOAD, EINVAL, ESHUTDOWN, SIMPLE_REPLY_MAGIC, commandName,
+  CMD_BLOCK_STATUS, CMD_DISC, CMD_READ, CMD_WRITE, DEFAULT_MAX_PAYLOAD, EINVAL, ESHUTDOWN, FLAG_READ_ONLY, SIMPLE_REPLY_MAGIC, commandName,
 } from './nbd-constants.js';
 import { exportTransmissionFlags } from './export-capabilities.js';
 import {
@@ -547,6 +547,8 @@ class ClientConnection implements RequestSink, Refusals<GatewayIo>, BackendFault
   private tlsIdentity: string | null = null;
   private readonly address: string;
   private lun: LunState | null = null;
+  /** The export as this client was given it (read-only for hosts with read-only access). */
+  private chosen: ExportDescription | null = null;
   private host: HostState | null = null;
   /** The head of the data path, and the stages the connection itself talks to. */
   private chain: DataStage<GatewayIo> | null = null;
@@ -686,6 +688,7 @@ class ClientConnection implements RequestSink, Refusals<GatewayIo>, BackendFault
     if (choice === undefined || 'refused' in choice) { this.destroy('export no longer available'); return; }
     const { lun, attribution } = choice;
     this.lun = lun;
+    this.chosen = step.chosen;
     this.host = this.gateway.hostState(attribution.host);
     this.buildChain(attribution.host, lun, step.chosen);
     this.parser = new RequestParser(this.gateway.maxPayload);
