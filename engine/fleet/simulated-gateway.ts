@@ -189,6 +189,7 @@ export class SimulatedGateway {
         this.throttles.set(`${m.host}/${m.lun}`, { iopsLimit: m.iopsLimit, mbpsLimit: m.mbpsLimit });
         this.send(frame.seq, { type: 'throttleAck', ok: true, host: m.host, lun: m.lun, iopsLimit: m.iopsLimit, mbpsLimit: m.mbpsLimit, reason: '' });
         return;
+      case 'access': // a simulated gateway has no clients to keep out; it acknowledges like config
       case 'config':
         this.counters.configs++;
         this.send(frame.seq, { type: 'configAck', ok: true, reason: '' });

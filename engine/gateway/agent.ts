@@ -8,6 +8,7 @@ import type { ExportDescription } from './handshake.js';
 import type { IntervalStats } from './stats.js';
 import type { ThrottleLimits } from './throttle.js';
 import type { BackendHealth } from './backend.js';
+import type { AccessRule, AccessUpdate } from './access.js';
 import type { AppliedLimit, GatewayEvent, ThrottleTarget } from './gateway.js';
 
 /**
@@ -23,6 +24,8 @@ export interface GatewayControlSurface {
   on(listener: (event: GatewayEvent) => void): () => void;
   /** Each LUN's backend health now, so failures from before the agent started are alerted too. */
   lunHealth?(): readonly { lun: string; location: string; health: BackendHealth }[];
+  /** The SLA policy's per-LUN access lists (replacing the previous ones); absent: this gateway enforces none. */
+  setPolicyAccess?(rules: readonly AccessRule[]): AccessUpdate;
 }
 
 export interface ControlAgentOptions {
@@ -219,6 +222,9 @@ export class ControlAgent {
         this.send(frame.seq, reply);
         return;
       }
+      case 'access':
+        this.send(frame.seq, this.applyAccess(m.luns));
+        return;
       case 'config':
         // No setting is adjustable remotely yet; say which, rather than pretend.
         this.send(frame.seq, m.settings.length === 0
@@ -247,6 +253,23 @@ export class ControlAgent {
       return { ...ack, ok: true, reason: '' };
     } catch (err) {
       return { ...ack, ok: false, reason: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  /**
+   * Only from a server this gateway registered with: before that, the peer has not even
+   * completed the handshake. The decoder has range-checked every name, count and mode.
+   */
+  private applyAccess(rules: readonly AccessRule[]): ControlMessage {
+    const apply = this.options.gateway.setPolicyAccess?.bind(this.options.gateway);
+    if (this.stateValue !== 'registered') return { type: 'configAck', ok: false, reason: 'access lists are taken only once registered' };
+    // No lists asked for is what a gateway without access control already has.
+    if (!apply) return rules.length === 0 ? { type: 'configAck', ok: true, reason: '' } : { type: 'configAck', ok: false, reason: 'this gateway does not enforce access lists' };
+    try {
+      const update = apply(rules);
+      return { type: 'configAck', ok: true, reason: update.notExported.length ? `not exported here: ${update.notExported.join(', ')}` : '' };
+    } catch (err) {
+      return { type: 'configAck', ok: false, reason: err instanceof Error ? err.message : String(err) };
     }
   }
 

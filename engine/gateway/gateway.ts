@@ -7,7 +7,7 @@ import { RequestParser, type RequestSink } from './request-parser.js';
 import { OutputBatcher } from './output-batcher.js';
 import { ByteBudget, DEFAULT_CONNECTION_INFLIGHT_BYTES, DEFAULT_GATEWAY_INFLIGHT_BYTES } from './byte-budget.js';
 import { compileAttributionRule, splitExportName, type Attribution, type AttributionRule, type CompiledRule, type Evidence } from './attribution.js';
-import { AccessLists, type AccessRule } from './access.js';
+import { AccessLists, accessLost, type AccessRule, type AccessUpdate } from './access.js';
 import { BoundNotices, DEFAULT_LIMITS, type ConnectionLimits } from './limits.js';
 import type { ServerTls } from './tls.js';
 import { EntityStats, type IntervalStats } from './stats.js';
@@ -257,6 +257,32 @@ export class NbdGateway {
 
   limits(): readonly AppliedLimit[] {
     return [...this.appliedLimits.values()];
+  }
+
+  /**
+   * The SLA policy's access lists (see AccessLists for how they meet --allow). New connections
+   * are checked against them at once; an open connection whose host lost its LUN, or was cut
+   * to read-only, is closed (logged), so no request of it runs under access it no longer has.
+   */
+  setPolicyAccess(rules: readonly AccessRule[]): AccessUpdate {
+    const update = this.access.setPolicy(rules, (lun) => this.lunsByName.has(lun));
+    this.options.logger?.info({ luns: update.luns, notExported: update.notExported }, `access lists from the SLA policy: ${update.luns.length} LUN${update.luns.length === 1 ? '' : 's'}`);
+    const revoked = [...this.connections].filter((c) => {
+      const held = c.accessHeld();
+      return held !== null && accessLost(held.mode, this.access.modeFor(held.lun, held.host));
+    });
+    for (const c of revoked) {
+      const held = c.accessHeld()!;
+      const reason = `access revoked: host "${held.host}" may no longer ${this.access.modeFor(held.lun, held.host) === null ? 'open' : 'write to'} LUN "${held.lun}"`;
+      this.options.logger?.warn({ connection: c.id, host: held.host, lun: held.lun }, `${reason}; connection closed`);
+      c.destroy(reason);
+    }
+    return update;
+  }
+
+  /** The access lists in force, per LUN. */
+  accessRules(): readonly AccessRule[] {
+    return this.access.rules();
   }
 
   /** Close the current interval of every host, LUN and host/LUN pair and return its figures. */
@@ -602,6 +628,12 @@ class ClientConnection implements RequestSink {
     });
     this.socket = secure;
     this.listen(secure);
+  }
+
+  /** The host, LUN and mode this connection was given, once in transmission. */
+  accessHeld(): { host: string; lun: string; mode: 'rw' | 'ro' } | null {
+    if (this.closed || !this.host || !this.lun || !this.chosen) return null;
+    return { host: this.host.name, lun: this.lun.definition.name, mode: (this.chosen.transmissionFlags & FLAG_READ_ONLY) !== 0 ? 'ro' : 'rw' };
   }
 
   destroy(reason: string): void {

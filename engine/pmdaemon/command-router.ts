@@ -1,4 +1,4 @@
-import type { ConfigSetting } from '../protocol/index.js';
+import type { AccessListWire, ConfigSetting } from '../protocol/index.js';
 import type { ThrottleAck, ThrottleRequest } from './events.js';
 import type { ShardCommand, ShardEvent } from './mailbox.js';
 
@@ -35,6 +35,12 @@ export class CommandRouter<Slot> {
 
   async configure(gatewayId: string, settings: ConfigSetting[], timeoutMs = 5000): Promise<{ ok: boolean; reason: string }> {
     const ack = await this.ask(gatewayId, (reqId) => ({ kind: 'config', gatewayId, reqId, settings }), timeoutMs);
+    return { ok: ack.ok, reason: ack.reason };
+  }
+
+  /** Set the gateway's policy access lists (the whole policy layer: an empty list clears it). */
+  async setAccess(gatewayId: string, luns: AccessListWire[], timeoutMs = 5000): Promise<{ ok: boolean; reason: string }> {
+    const ack = await this.ask(gatewayId, (reqId) => ({ kind: 'access', gatewayId, reqId, luns }), timeoutMs);
     return { ok: ack.ok, reason: ack.reason };
   }
 

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { createLogger, type Logger } from '../runtime/index.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES, type ConfigSetting, type StatsEntry } from '../protocol/index.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, type AccessListWire, type ConfigSetting, type StatsEntry } from '../protocol/index.js';
 import { CommandRouter } from './command-router.js';
 import { startDiscovery, type Discovery } from './discovery.js';
 import type { DaemonCounters, DaemonEvent, RegisteredGateway, ThrottleAck, ThrottleRequest } from './events.js';
@@ -74,6 +74,8 @@ export interface PmDaemon {
   startPolling(): void;
   throttle(gatewayId: string, request: ThrottleRequest, timeoutMs?: number): Promise<ThrottleAck>;
   configure(gatewayId: string, settings: ConfigSetting[], timeoutMs?: number): Promise<{ ok: boolean; reason: string }>;
+  /** Send a gateway the policy's access lists for it (acknowledged like configure). */
+  setAccess(gatewayId: string, luns: AccessListWire[], timeoutMs?: number): Promise<{ ok: boolean; reason: string }>;
   /** What the daemon holds per peer now: registrations, agent threads, unauthenticated connections at discovery. */
   tables(): { registered: number; agents: number; discoveryHandshakes: number };
   /** Frames and writes counted by the workers (asks them; resolves when all answered or stopped). */
@@ -387,6 +389,7 @@ export async function startPmDaemon(options: DaemonOptions = {}): Promise<PmDaem
     startPolling: () => { if (!stopping) poll.start(); },
     throttle: (gatewayId, request, timeoutMs) => router.throttle(gatewayId, request, timeoutMs),
     configure: (gatewayId, settings, timeoutMs) => router.configure(gatewayId, settings, timeoutMs),
+    setAccess: (gatewayId, luns, timeoutMs) => router.setAccess(gatewayId, luns, timeoutMs),
     tables: () => ({ registered: registry.size, agents: agents.size, discoveryHandshakes: discovery?.waiting() ?? 0 }),
     async stop() {
       stopping = true;

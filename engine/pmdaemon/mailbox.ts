@@ -1,10 +1,12 @@
-import type { ConfigSetting, LunInfo, StatsBatch } from '../protocol/index.js';
+import type { AccessListWire, ConfigSetting, LunInfo, StatsBatch } from '../protocol/index.js';
 
 /** Commands from the daemon's core to a shard, posted in one array per tick. */
 export type ShardCommand =
   | { kind: 'poll'; cycle: number; intervalMs: number }
   | { kind: 'throttle'; gatewayId: string; reqId: number; host: string; lun: string; iopsLimit: number; mbpsLimit: number }
   | { kind: 'config'; gatewayId: string; reqId: number; settings: ConfigSetting[] }
+  /** The policy's access lists for one gateway; answered, like config, by a configAck. */
+  | { kind: 'access'; gatewayId: string; reqId: number; luns: AccessListWire[] }
   | { kind: 'dial'; gatewayId: string; host: string; port: number }
   | { kind: 'disconnect'; gatewayId: string; reason: string }
   | { kind: 'stop' };

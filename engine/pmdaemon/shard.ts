@@ -508,7 +508,7 @@ export class Shard {
       } catch (err) {
         const reason = `could not send ${c.kind}: ${err instanceof Error ? err.message : String(err)}`;
         if (c.kind === 'throttle') this.emit({ kind: 'throttleAck', gatewayId: c.gatewayId, reqId: c.reqId, ok: false, iopsLimit: c.iopsLimit, mbpsLimit: c.mbpsLimit, reason });
-        else if (c.kind === 'config') this.emit({ kind: 'configAck', gatewayId: c.gatewayId, reqId: c.reqId, ok: false, reason });
+        else if (c.kind === 'config' || c.kind === 'access') this.emit({ kind: 'configAck', gatewayId: c.gatewayId, reqId: c.reqId, ok: false, reason });
         else this.emit({ kind: 'dropped', gatewayId: 'gatewayId' in c ? c.gatewayId : '', remote: '', reason });
       }
     }
@@ -546,6 +546,17 @@ export class Shard {
           return;
         }
         s.request((seq) => encodeFrame(seq, { type: 'config', settings: c.settings }), { kind: 'config', reqId: c.reqId });
+        return;
+      }
+      case 'access': {
+        const s = this.sessions.get(c.gatewayId);
+        if (!s) {
+          this.emit({ kind: 'configAck', gatewayId: c.gatewayId, reqId: c.reqId, ok: false, reason: `gateway ${c.gatewayId} is not connected to this shard` });
+          return;
+        }
+        // Encoded here, so a list the wire cannot carry fails this command alone (see handle).
+        const frame = encodeFrame(0, { type: 'access', luns: c.luns });
+        s.request((seq) => { const b = Buffer.from(frame); b.writeUInt32BE(seq, 4); return b; }, { kind: 'config', reqId: c.reqId });
         return;
       }
       case 'dial':

@@ -35,3 +35,13 @@ export { SequenceCounter } from './seq.js';
 export { GATEWAY_ID_PATTERN, GATEWAY_ID_MAX_LENGTH, gatewayIdProblem } from './gateway-id.js';
 export { implausibleStats, STATS_BOUNDS } from './plausible.js';
 export { StatsBatchWriter, readStatsBatch, type StatsBatch } from './stats-batch.js';
+export {
+  ACCESS_MAX_LUNS,
+  ACCESS_MAX_HOSTS_PER_LUN,
+  ACCESS_MAX_GRANTS,
+  ACCESS_MAX_NAME_BYTES,
+  accessNameProblem,
+  type AccessListWire,
+  type AccessGrantWire,
+  type AccessModeCode,
+} from './access.js';

@@ -1,4 +1,5 @@
 import { PayloadReader, PayloadWriter } from './binary.js';
+import { readAccessLists, writeAccessLists, type AccessListWire } from './access.js';
 
 /** A LUN a gateway exports, as announced in `register`. */
 export interface LunInfo {
@@ -52,7 +53,8 @@ export type ControlMessage =
   | { type: 'throttle'; host: string; lun: string; iopsLimit: number; mbpsLimit: number } // D→G, 0 = unlimited
   | { type: 'throttleAck'; ok: boolean; host: string; lun: string; iopsLimit: number; mbpsLimit: number; reason: string } // G→D
   | { type: 'config'; settings: ConfigSetting[] } // D→G
-  | { type: 'configAck'; ok: boolean; reason: string } // G→D
+  | { type: 'configAck'; ok: boolean; reason: string } // G→D, also the answer to access
+  | { type: 'access'; luns: AccessListWire[] } // D→G: the policy's access lists for this gateway (see access.ts)
   | { type: 'alert'; severity: AlertSeverity; code: string; text: string; host: string; lun: string } // G→D, unsolicited
   | { type: 'bye'; reason: string } // either way
   | { type: 'error'; code: string; text: string }; // either way, a protocol complaint before closing
@@ -78,6 +80,7 @@ export const messageCodes: Readonly<Record<MessageType, number>> = {
   alert: 14,
   bye: 15,
   error: 16,
+  access: 17,
 };
 
 const typeByCode: ReadonlyMap<number, MessageType> = new Map(
@@ -145,6 +148,9 @@ export function writePayload(w: PayloadWriter, m: ControlMessage): void {
       return;
     case 'error':
       w.str(m.code).str(m.text);
+      return;
+    case 'access':
+      writeAccessLists(w, m.luns);
       return;
   }
 }
@@ -225,5 +231,7 @@ export function readPayload(r: PayloadReader, type: MessageType): ControlMessage
       return { type, reason: r.str('reason') };
     case 'error':
       return { type, code: r.str('code'), text: r.str('text') };
+    case 'access':
+      return { type, luns: readAccessLists(r) };
   }
 }

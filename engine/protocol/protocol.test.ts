@@ -29,6 +29,13 @@ const bytes = fc.uint8Array({ maxLength: 40 });
 
 const statsEntry = fc.record({ host: str, lun: str, iops: num, mbps: num, latencyP50Us: num, latencyP95Us: num, latencyP99Us: num, queueDepth: num });
 
+/** Access lists carry names checked on both sides: no "/", no control characters, each once. */
+const accessName = fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !/[/\u0000-\u001f\u007f]/.test(s) && s !== '*');
+const accessListsArb = fc.uniqueArray(fc.record({
+  lun: accessName,
+  hosts: fc.uniqueArray(fc.record({ host: fc.oneof(accessName, fc.constant('*')), mode: fc.constantFrom('rw' as const, 'ro' as const) }), { selector: (g) => g.host, maxLength: 4 }),
+}), { selector: (l) => l.lun, maxLength: 4 });
+
 const message: fc.Arbitrary<ControlMessage> = fc.oneof(
   fc.record({ type: fc.constant('hello' as const), gatewayId: str, software: str }),
   fc.record({ type: fc.constant('challenge' as const), nonce: bytes }),
@@ -62,6 +69,7 @@ const message: fc.Arbitrary<ControlMessage> = fc.oneof(
   }),
   fc.record({ type: fc.constant('bye' as const), reason: str }),
   fc.record({ type: fc.constant('error' as const), code: str, text: str }),
+  fc.record({ type: fc.constant('access' as const), luns: accessListsArb }),
 );
 const frameArb = fc.record({ seq: u32, message });
 
@@ -128,7 +136,7 @@ describe('frame codec', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (input) => checkDecode(input)), { numRuns: 20000 });
     // Random bytes behind a valid header reach the payload decoders too.
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 16 }), fc.uint8Array({ maxLength: 120 }), (type, payload) => {
+      fc.property(fc.integer({ min: 1, max: 17 }), fc.uint8Array({ maxLength: 120 }), (type, payload) => {
         const header = Buffer.from([0x48, 0x52, 1, type, 0, 0, 0, 7, 0, 0, 0, 0]);
         header.writeUInt32BE(payload.length, 8);
         checkDecode(concat([header, payload]));

@@ -31,7 +31,7 @@ export function registerSla(program: Command): void {
       const rows = result.diagnostics.map((d) => ({ place: `${file}:${d.line}:${d.column}`, severity: d.severity, code: d.code, message: d.message, path: d.path }));
       if (format === 'table') {
         process.stdout.write(rows.map((r) => `${r.place}: ${r.severity}: ${r.message} [${r.code}]`).join('\n') + (rows.length ? '\n' : ''));
-        process.stdout.write(result.policy ? `${file}: valid policy "${result.policy.name}" (${result.policy.classes.length} classes, ${result.policy.bindings.length} bindings, ${result.policy.gateways.length} gateways)\n` : `${file}: invalid policy\n`);
+        process.stdout.write(result.policy ? `${file}: valid policy "${result.policy.name}" (${result.policy.classes.length} classes, ${result.policy.bindings.length} bindings, ${result.policy.gateways.length} gateways${result.policy.access.length ? `, ${result.policy.access.length} access lists` : ''})\n` : `${file}: invalid policy\n`);
       } else {
         process.stdout.write(formatRows(rows, format, ['place', 'severity', 'code', 'message', 'path']));
       }

@@ -3,6 +3,7 @@ import { compileSchema, jsonPathOf } from '../../runtime/index.js';
 import type { ErrorObject } from 'ajv';
 import { PolicySchema, policyJsonSchema, type PolicyDocument, type Rate } from './schema.js';
 import { resolvePolicy, type Policy } from './resolve.js';
+import { accessProblems } from './access.js';
 
 export type DiagnosticSeverity = 'error' | 'warning' | 'info';
 
@@ -23,6 +24,8 @@ export interface PolicyDiagnostic {
 export interface CheckOptions {
   /** Capacity measured or declared outside the policy, per gateway id (a policy's own gateways[].capacity wins). */
   knownCapacity?: Readonly<Record<string, Rate>>;
+  /** LUNs each registered gateway exports now, per gateway id: access lists naming another LUN get a warning. */
+  knownLuns?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface CheckResult {
@@ -178,7 +181,10 @@ function schemaDiagnostics(errors: readonly ErrorObject[], doc: Document, at: Lo
     } else if (e.keyword === 'const') {
       message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
     } else if (e.keyword === 'pattern') {
-      message = path.at(-1) === 'address' ? 'must be host:port' : 'may hold letters, digits and _ . : / - (starting with a letter or digit)';
+      message = path.at(-1) === 'address' ? 'must be host:port'
+        : path[0] === 'access' && path.at(-1) === 'lun' ? 'a LUN name may hold letters, digits and _ . : - (starting with a letter or digit; no "/")'
+          : path[0] === 'access' && path.at(-1) === 'host' ? 'a host name may hold letters, digits and _ . : - (starting with a letter or digit; no "/"), or be * for any host'
+            : 'may hold letters, digits and _ . : / - (starting with a letter or digit)';
     } else {
       message = e.message ?? e.keyword;
     }
@@ -283,6 +289,7 @@ function semanticDiagnostics(p: PolicyDocument, doc: Document, at: Locator, opti
     else bindingKeys.set(key, i);
   });
 
+  for (const problem of accessProblems(p, options.knownLuns)) out.push(at.onPath(doc, problem.severity, problem.code, problem.message, problem.path));
   out.push(...capacityDiagnostics(p, doc, at, options));
   return out;
 }

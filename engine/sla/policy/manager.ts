@@ -22,7 +22,7 @@ export type GatewayAdmission =
   | { admitted: true; gateway: GatewayEntry }
   | { admitted: false; reason: string };
 
-export interface PolicyManagerOptions extends CheckOptions {
+export interface PolicyManagerOptions extends Omit<CheckOptions, 'knownLuns'> {
   /** Injected clock (ms since the epoch), so tests and replays are deterministic. */
   now?: () => number;
   /** Versions recorded earlier (e.g. the database's policyHistory()); the last valid one is made active. */
@@ -40,17 +40,28 @@ export class PolicyManager {
   private activeIndex = -1;
   private readonly listeners = new Set<(version: PolicyVersion, policy: Policy) => void>();
   private readonly now: () => number;
-  private readonly checkOptions: CheckOptions;
+  private readonly staticOptions: CheckOptions;
+  /** What the registered gateways export now (set once the daemon runs); read at every check. */
+  private inventory: (() => ReadonlyMap<string, readonly string[]>) | null = null;
 
   constructor(options: PolicyManagerOptions = {}) {
     this.now = options.now ?? Date.now;
-    this.checkOptions = options.knownCapacity ? { knownCapacity: options.knownCapacity } : {};
+    this.staticOptions = options.knownCapacity ? { knownCapacity: options.knownCapacity } : {};
     for (const v of options.history ?? []) {
-      const checked = checkPolicy(v.text, this.checkOptions);
+      const checked = checkPolicy(v.text, this.staticOptions);
       this.versions.push({ ...v, warnings: v.warnings ?? checked.diagnostics.filter((d) => d.severity !== 'error') });
       // A stored version that no longer checks (a newer rule) stays in the history but is not activated.
       if (checked.policy) { this.activePolicy = checked.policy; this.activeIndex = this.versions.length - 1; }
     }
+  }
+
+  /** Checks from now on also compare access lists with the LUNs the gateways export (`knownLuns`). */
+  useInventory(inventory: () => ReadonlyMap<string, readonly string[]>): void {
+    this.inventory = inventory;
+  }
+
+  private get checkOptions(): CheckOptions {
+    return this.inventory ? { ...this.staticOptions, knownLuns: this.inventory() } : this.staticOptions;
   }
 
   check(text: string): { ok: boolean; diagnostics: PolicyDiagnostic[] } {

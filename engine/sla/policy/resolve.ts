@@ -1,4 +1,4 @@
-import type { Binding, GatewayEntry, PolicyDocument, Rate } from './schema.js';
+import type { AccessEntry, Binding, GatewayEntry, PolicyDocument, Rate } from './schema.js';
 
 export type AlertLevel = 'none' | 'info' | 'warning' | 'critical';
 
@@ -28,6 +28,8 @@ export interface Policy {
   classes: ResolvedClass[];
   bindings: Binding[];
   gateways: GatewayEntry[];
+  /** Per-LUN access lists for the gateways (accessListsFor gives one gateway's). */
+  access: AccessEntry[];
   atRisk: { throttleLowerClasses: boolean; alert: AlertLevel; restoreBelow: number; restoreAfterIntervals: number };
   /** The document as written (after YAML parsing). */
   document: PolicyDocument;
@@ -57,6 +59,7 @@ export function resolvePolicy(document: PolicyDocument): Policy {
     })),
     bindings: document.bindings,
     gateways: document.gateways,
+    access: document.access ?? [],
     atRisk: {
       throttleLowerClasses: document.atRisk?.throttleLowerClasses ?? true,
       alert: document.atRisk?.alert ?? 'warning',

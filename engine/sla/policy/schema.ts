@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { GATEWAY_ID_MAX_LENGTH, GATEWAY_ID_PATTERN } from '../../protocol/index.js';
+import { ACCESS_MAX_HOSTS_PER_LUN, ACCESS_MAX_LUNS, GATEWAY_ID_MAX_LENGTH, GATEWAY_ID_PATTERN } from '../../protocol/index.js';
 
 /**
  * The one schema of the policy language. The engine validates with it (ajv) and the editor
@@ -60,6 +60,23 @@ export const GatewaySchema = Type.Object({
 }, { additionalProperties: false });
 export type GatewayEntry = Static<typeof GatewaySchema>;
 
+/** Bounds on access lists: the protocol's, so that the lists for any gateway fit in one control message (the checker bounds the total). */
+export const MAX_ACCESS_ENTRIES = ACCESS_MAX_LUNS;
+export const MAX_ACCESS_HOSTS_PER_LUN = ACCESS_MAX_HOSTS_PER_LUN;
+
+export const AccessGrantSchema = Type.Object({
+  host: Type.String({ minLength: 1, maxLength: 100, pattern: '^(\\*|[A-Za-z0-9][A-Za-z0-9_.:-]*)$', description: 'Application host that may open the LUN, as the gateway knows it (TLS identity, --host-range name, or HOST in HOST/LUN); * is any host.' }),
+  mode: Type.Optional(StringEnum(['rw', 'ro'] as const, 'rw: read and write (the default); ro: the LUN is advertised read-only to this host and its writes get EPERM.')),
+}, { additionalProperties: false });
+export type AccessGrant = Static<typeof AccessGrantSchema>;
+
+export const AccessEntrySchema = Type.Object({
+  lun: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]*$', description: 'LUN (the gateway\'s export name, without HOST/) whose access this list sets, as --allow LUN=... does on the gateway.' }),
+  gateway: Type.Optional(GatewayId('Gateway id. Absent: this LUN on every gateway (a list naming the gateway wins over one for every gateway).')),
+  hosts: Type.Array(AccessGrantSchema, { maxItems: MAX_ACCESS_HOSTS_PER_LUN, description: 'The hosts that may open the LUN, each rw or ro; no other host may. An empty list closes the LUN to every host.' }),
+}, { additionalProperties: false });
+export type AccessEntry = Static<typeof AccessEntrySchema>;
+
 export const AtRiskSchema = Type.Object({
   throttleLowerClasses: Type.Optional(Type.Boolean({ description: 'Throttle throttleable classes of lower priority, down to their floors. Default true.' })),
   alert: Type.Optional(StringEnum(['none', 'info', 'warning', 'critical'] as const, 'Raise an alert of this severity while a class is at risk. Default warning.')),
@@ -76,6 +93,7 @@ export const PolicySchema = Type.Object({
   classes: Type.Array(ServiceClassSchema, { minItems: 1, maxItems: 100, description: 'Service classes, such as gold, silver and bronze.' }),
   bindings: Type.Array(BindingSchema, { maxItems: 100_000, description: 'Which application hosts (and LUNs) belong to which class.' }),
   atRisk: Type.Optional(AtRiskSchema),
+  access: Type.Optional(Type.Array(AccessEntrySchema, { maxItems: MAX_ACCESS_ENTRIES, description: 'Per-LUN access lists the SLA server sends to its gateways: a LUN listed here opens only to its hosts (replacing the gateway\'s own --allow list for that LUN); a LUN not listed keeps the gateway\'s --allow list, or is open to every host.' })),
   gateways: Type.Array(GatewaySchema, { maxItems: 100_000, description: 'Gateways the daemon dials.' }),
   server: Type.Optional(Type.Object({
     listenHost: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Address the SLA server may listen on for gateways that connect to it. Without it the server listens on loopback (127.0.0.1) only; name 0.0.0.0, :: or a LAN address to accept gateways from other machines.' })),

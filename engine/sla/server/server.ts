@@ -7,7 +7,7 @@ import type { AnalysisResult, ClassStatus, GatewayStats } from '../analyzer/inde
 import { PerformanceAnalyzer } from '../analyzer/index.js';
 import { SlaDb } from '../db/index.js';
 import { EntityService, type EntitySnapshot } from '../entity/index.js';
-import { PolicyManager, type ApplyResult, type Policy, type PolicyDiagnostic, type PolicyVersion } from '../policy/index.js';
+import { PolicyManager, accessListsFor, type ApplyResult, type Policy, type PolicyDiagnostic, type PolicyVersion } from '../policy/index.js';
 import { analysisRecords, sampleRowsOf } from '../records.js';
 
 export interface SlaServerOptions {
@@ -78,6 +78,8 @@ export class SlaServer {
   private stopping = false;
   private cycleQueue: Promise<void> = Promise.resolve();
   private readonly analysedStats = new Map<string, readonly StatsEntry[]>();
+  /** Per gateway, the access lists last sent (as JSON), so a policy reload sends only changes. */
+  private readonly accessSent = new Map<string, string>();
 
   private constructor(
     readonly policyFile: string,
@@ -121,6 +123,8 @@ export class SlaServer {
         log,
       });
       const server = new SlaServer(policyFile, path.resolve(options.dbFile), policies, new EntityService(), new PerformanceAnalyzer(), db, daemon, log, now);
+      // Access lists are checked against what the registered gateways export.
+      policies.useInventory(() => new Map(daemon.registered().map((g) => [g.gatewayId, g.luns.map((l) => l.lunId)])));
       server.attach();
       policies.onApplied((version) => {
         void db.queries.recordPolicy(version).catch((err: unknown) => log.error({ err }, 'could not record the policy'));
@@ -186,6 +190,10 @@ export class SlaServer {
 
   private attach(): void {
     this.daemon.onEvent((event) => this.onDaemonEvent(event));
+    // A reload that changes a gateway's access lists reaches it at once, not at its next registration.
+    this.policies.onApplied((_, policy) => {
+      for (const g of this.daemon.registered()) this.sendAccess(g.gatewayId, policy, false);
+    });
     // Rollups and retention keep a month of samples queryable; once a minute is plenty.
     this.maintenance = setInterval(() => {
       const at = this.now();
@@ -214,6 +222,9 @@ export class SlaServer {
         this.entities.registered(event.gatewayId, { luns: event.luns, hosts: event.hosts, remote: event.remote }, at);
         this.recordGateway(event);
         this.log.info({ gatewayId: event.gatewayId, remote: event.remote, admitted: admission.admitted }, 'gateway registered');
+        // Always, even an empty set: the gateway may hold lists from an earlier policy or server.
+        const active = this.policies.active();
+        if (admission.admitted && active) this.sendAccess(event.gatewayId, active, true);
         this.emit({ kind: 'gateway', gatewayId: event.gatewayId, state: 'registered', detail: event.remote });
         break;
       }
@@ -240,6 +251,25 @@ export class SlaServer {
       default:
         break;
     }
+  }
+
+  /**
+   * Sends one gateway the policy's access lists for it (the whole set: the gateway replaces its
+   * policy layer with it). `always`: also when unchanged since the last send (a new connection).
+   */
+  private sendAccess(gatewayId: string, policy: Policy, always: boolean): void {
+    const luns = accessListsFor(policy, gatewayId);
+    const key = JSON.stringify(luns);
+    if (!always && this.accessSent.get(gatewayId) === key) return;
+    this.accessSent.set(gatewayId, key);
+    void this.daemon.setAccess(gatewayId, luns).then((ack) => {
+      if (ack.ok) this.log.info({ gatewayId, luns: luns.map((l) => l.lun), note: ack.reason || undefined }, 'access lists applied by the gateway');
+      else {
+        // Not recorded as sent, so the next reload or registration tries again.
+        if (this.accessSent.get(gatewayId) === key) this.accessSent.delete(gatewayId);
+        this.log.error({ gatewayId, reason: ack.reason }, 'the gateway did not apply its access lists');
+      }
+    }, (err: unknown) => this.log.error({ err, gatewayId }, 'could not send access lists'));
   }
 
   /**
