@@ -1,4 +1,5 @@
-import { fitUsl, studentTQuantile, type Interval, type UslFit } from '../analysis/index.js';
+import { fitUsl, type Interval, type UslFit } from '../analysis/index.js';
+import { fitLine } from './regression.js';
 import type { ProbeStep } from './probe.js';
 
 /**
@@ -67,23 +68,13 @@ export function fitStorageModel(steps: readonly ProbeStep[], blockBytes: number 
     return { fitted: false, reason: `throughput is still rising: only ${saturated.length} step(s) within ${Math.round((1 - SATURATED_SHARE) * 100)}% of the highest IOPS (${maxIops.toFixed(0)}), ${MIN_SATURATED_STEPS} needed; probe to a higher iodepth` };
   }
   // Ordinary least squares of mean latency (ms) on N over the saturated steps.
-  const m = saturated.length;
   const xs = saturated.map((s) => s.iodepth);
-  const ys = saturated.map((s) => s.meanMs);
-  const mx = xs.reduce((a, b) => a + b, 0) / m;
-  const my = ys.reduce((a, b) => a + b, 0) / m;
-  const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
-  const sxy = xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0);
-  const d = sxy / sxx;
-  const a = my - d * mx;
-  if (!(d > 0)) return { fitted: false, reason: 'mean latency does not rise with iodepth over the saturated steps: no bottleneck found' };
-  const sse = xs.reduce((s, x, i) => s + (ys[i]! - (a + d * x)) ** 2, 0);
-  const sst = ys.reduce((s, y) => s + (y - my) ** 2, 0);
-  const dof = Math.max(1, m - 2);
-  const s2 = sse / dof;
-  const t = studentTQuantile(1 - (1 - confidence) / 2, dof);
-  const hd = t * Math.sqrt(s2 / sxx);
-  const ha = t * Math.sqrt(s2 * (1 / m + (mx * mx) / sxx));
+  const line = fitLine(xs, saturated.map((s) => s.meanMs), confidence);
+  if (!line || !(line.slope > 0)) return { fitted: false, reason: 'mean latency does not rise with iodepth over the saturated steps: no bottleneck found' };
+  const d = line.slope;
+  const a = line.intercept;
+  const hd = line.t * Math.sqrt(line.varSlope);
+  const ha = line.t * Math.sqrt(line.varIntercept);
   const capacity = 1000 / d;
   const last = steps.reduce((p, s) => (s.iodepth > p.iodepth ? s : p));
   if (last.iops < REACHED_SHARE * capacity) {
@@ -107,7 +98,7 @@ export function fitStorageModel(steps: readonly ProbeStep[], blockBytes: number 
     interceptMs: { value: a, low: a - ha, high: a + ha },
     unloadedMs: lowest.meanMs,
     percentileRatio: { mean: 1, p50: ratio((s) => s.p50Ms), p95: ratio((s) => s.p95Ms), p99: ratio((s) => s.p99Ms) },
-    rSquared: sst > 0 ? 1 - sse / sst : 1,
+    rSquared: line.rSquared,
     confidence,
     steps: steps.length,
     saturatedDepths: xs,

@@ -5,22 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { NbdGateway, openUpstreamBackend } from '../gateway/index.js';
 import { startNbdkit } from '../gateway/harness.js';
 import { headroom } from '../../tests/headroom-cli.js';
-import { fitStorageModel, headroomAt, runProbe, type ProbeStep, type StorageModel } from './index.js';
+import { openWorkspace } from '../workspace/index.js';
+import { syntheticSteps } from './testing/synthetic-steps.js';
+import { fitStorageModel, headroomAt, runProbe, saveStorageProbe, type ProbeResult, type ProbeStep, type StorageModel } from './index.js';
 
-
-/**
- * Steps of a closed loop against one server of service time D behind a fixed delay F, as fio at
- * each depth sees it: X = min(N / (F + D), 1 / D), R = N / X, with ±`noise` relative jitter.
- */
-function syntheticSteps(dMs: number, fMs: number, noise: number, depths = [1, 2, 4, 8, 16, 32]): ProbeStep[] {
-  let seed = 7;
-  const jitter = (): number => { seed = (seed * 16807) % 2147483647; return 1 + noise * (2 * (seed / 2147483647) - 1); };
-  return depths.map((n) => {
-    const iops = Math.min(n / (fMs + dMs), 1 / dMs) * 1000 * jitter();
-    const meanMs = (n / iops) * 1000 * jitter();
-    return { iodepth: n, iops, mbps: (iops * 4096) / 1e6, meanMs, p50Ms: meanMs, p95Ms: meanMs * 1.5, p99Ms: meanMs * 2, ios: Math.round(iops * 2) };
-  });
-}
 
 function fitted(steps: ProbeStep[]): StorageModel {
   const model = fitStorageModel(steps, 4096);
@@ -121,6 +109,32 @@ describe('storage probe through a gateway against storage of known capacity', ()
       await lun.close();
     }
   }, 20_000);
+});
+
+describe('storage probe from the command line', () => {
+  it('prints the steps as JSON through a real gateway and adds each probe to the workspace (created when missing, then appended), validated', async () => {
+    const lun = await ratedLun(16_000_000);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'headroom-storage-ws-'));
+    try {
+      const ws = path.join(dir, 'study.headroom.json');
+      const first = await headroom('storage', 'probe', lun.uri, '--seconds', '7', '--save', ws, '--format', 'json');
+      expect(first.code).toBe(0);
+      const probe = JSON.parse(first.stdout) as ProbeResult;
+      // eslint-disable-next-line no-console
+      console.log(first.stdout.slice(0, 600));
+      expect(probe.complete).toBe(true);
+      expect(probe.steps.map((s) => s.iodepth)).toEqual([1, 2, 4, 8, 16, 32]);
+      expect(first.stderr).toMatch(/saved as storage-1 in .*study\.headroom\.json/);
+      expect(await saveStorageProbe(ws, probe)).toEqual({ path: ws, id: 'storage-2' });
+      const opened = await openWorkspace(ws);
+      expect(opened.workspace.name).toBe('study');
+      expect(opened.workspace.storageProbes!.map((p) => p.id)).toEqual(['storage-1', 'storage-2']);
+      expect(opened.workspace.storageProbes![0]!.result.steps).toEqual(probe.steps);
+    } finally {
+      await lun.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('storage fit from the command line', () => {

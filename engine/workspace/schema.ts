@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ScenarioSchema } from '../smp/scenario-schema.js';
 import { BusProbesSchema } from '../smp/probe/schema.js';
+import { StorageProbesSchema } from '../storage/schema.js';
 
 /**
  * The workspace format. One schema serves the engine's validator, the renderer's forms and,
@@ -153,6 +154,7 @@ export const WorkspaceSchema = Type.Object(
     messaging: Type.Optional(MessagingSectionSchema),
     sla: Type.Optional(SlaSectionSchema),
     busProbes: Type.Optional(BusProbesSchema),
+    storageProbes: Type.Optional(StorageProbesSchema),
   },
   {
     $id: 'https://headroom.invalid/schema/workspace.json',

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { LatencyMeasure, ProbeMode, ProbeResult, StorageModel } from '../../storage/index.js';
-import { formatRows, parseFormat } from '../output.js';
+import type { Policy, Resolution } from '../../sla/index.js';
+import type { IntervalMeasure, LatencyMeasure, LunFit, LunForecast, ProbeMode, ProbeResult, PublicModel, StorageModel } from '../../storage/index.js';
+import { formatRows, parseFormat, type OutputFormat } from '../output.js';
 import { interruptSignal, terminalProgress } from '../progress.js';
 
 const MEASURES: readonly LatencyMeasure[] = ['mean', 'p50', 'p95', 'p99'];
@@ -36,7 +37,7 @@ function modelRows(model: StorageModel): { parameter: string; value: number; low
   ];
 }
 
-/** `storage probe` (fio at rising load through a gateway) and `storage fit` (model and headroom). */
+/** `storage probe` (fio at rising load through a gateway), `storage fit` (model and headroom) and `storage forecast` (growth). */
 export function registerStorage(program: Command): void {
   const storage = program.command('storage').description('storage characterization: probe a LUN, fit its load–latency model, headroom per class');
   storage
@@ -45,9 +46,10 @@ export function registerStorage(program: Command): void {
     .option('--bs <size>', 'block size', '4k')
     .option('--rw <mode>', 'randread | randrw', 'randread')
     .option('--seconds <s>', 'whole run, split over a warm-up and the steps', '14')
+    .option('--save <workspace>', 'add the probe to this workspace (created when missing)')
     .option('--format <format>', 'table | json | csv', 'table')
-    .action(async (uri: string, opts: { bs: string; rw: string; seconds: string; format: string }) => {
-      const { runProbe } = await import('../../storage/index.js');
+    .action(async (uri: string, opts: { bs: string; rw: string; seconds: string; save?: string; format: string }) => {
+      const { runProbe, saveStorageProbe } = await import('../../storage/index.js');
       const format = parseFormat(opts.format);
       if (opts.rw !== 'randread' && opts.rw !== 'randrw') throw new Error(`--rw must be randread or randrw (got "${opts.rw}")`);
       const progress = terminalProgress('probe');
@@ -61,40 +63,218 @@ export function registerStorage(program: Command): void {
         progress.stop();
       }
       if (!result.complete) process.stderr.write(`cancelled: ${result.steps.length} finished step(s) below\n`);
+      if (opts.save && result.steps.length > 0) {
+        const saved = await saveStorageProbe(opts.save, result);
+        process.stderr.write(`saved as ${saved.id} in ${saved.path}\n`);
+      }
       if (format === 'json') process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       else process.stdout.write(formatRows(result.steps.map((s) => ({ ...s })), format));
       if (!result.complete) process.exitCode = 130;
     });
   storage
     .command('fit')
-    .description('fit the load–latency model (R = a + D·N past the knee, capacity 1/D; USL beside it) to a saved probe; with --target-ms, headroom')
-    .requiredOption('--probe <file>', 'a probe result (storage probe --format json)')
+    .description('fit a LUN\'s load–latency model: to a saved probe (R = a + D·N past the knee, capacity 1/D; USL beside it), or to the intervals an SLA database stored (R = S / (1 − X/C), with a held-out error); with --target-ms, headroom')
+    .option('--probe <file>', 'a probe result (storage probe --format json)')
+    .option('--db <file>', 'an SLA database (the server\'s --db): fit each LUN from its stored intervals')
+    .option('--lun <name>', 'with --db: only this LUN')
+    .option('--gateway <id>', 'with --db: only LUNs of this gateway')
+    .option('--resolution <r>', 'with --db: raw | minute | hour (default: the finest with enough intervals)')
     .option('--target-ms <ms>', 'a class latency target, ms')
-    .option('--measure <m>', 'what the target is on: mean | p50 | p95 | p99', 'p99')
-    .option('--peak-iops <iops>', "today's peak IOPS, for headroom as a percentage", '0')
+    .option('--measure <m>', 'what the target is on: mean | p50 | p95 | p99 (with --db: p50 | p95 | p99; default p99 with --probe, p50 with --db)')
+    .option('--peak-iops <iops>', "with --probe: today's peak IOPS, for headroom as a percentage", '0')
     .option('--format <format>', 'table | json | csv', 'table')
-    .action(async (opts: { probe: string; targetMs?: string; measure: string; peakIops: string; format: string }) => {
-      const { fitStorageModel, headroomAt } = await import('../../storage/index.js');
+    .action(async (opts: FitOptions) => {
       const format = parseFormat(opts.format);
-      if (!MEASURES.includes(opts.measure as LatencyMeasure)) throw new Error(`--measure must be one of ${MEASURES.join(', ')} (got "${opts.measure}")`);
-      const peakIops = Number(opts.peakIops);
-      if (!Number.isFinite(peakIops) || peakIops < 0) throw new Error(`--peak-iops must be a number ≥ 0 (got "${opts.peakIops}")`);
-      const probe = await readProbe(opts.probe);
-      const model = fitStorageModel(probe.steps, typeof probe.blockBytes === 'number' ? probe.blockBytes : null);
-      if (!model.fitted) {
-        if (format === 'json') process.stdout.write(JSON.stringify(model, null, 2) + '\n');
-        else process.stderr.write(`${opts.probe}: refusing to fit: ${model.reason}\n`);
-        process.exitCode = 2;
-        return;
-      }
-      const headroom = opts.targetMs === undefined ? null
-        : headroomAt(model, { targetMs: positiveNumber('--target-ms', opts.targetMs), measure: opts.measure as LatencyMeasure, peakIops });
-      if (format === 'json') { process.stdout.write(JSON.stringify({ ...model, headroom }, null, 2) + '\n'); return; }
-      const rows = modelRows(model);
-      if (headroom) {
-        rows.push({ parameter: `loadAt${headroom.measure}${headroom.targetMs}msIops`, ...headroom.loadAtTargetIops });
-        rows.push({ parameter: 'headroomPercent', ...headroom.headroomPercent });
-      }
-      process.stdout.write(formatRows(rows, format));
+      if ((opts.probe === undefined) === (opts.db === undefined)) throw new Error('storage fit: give either --probe FILE or --db FILE');
+      if (opts.db !== undefined) { await fitDatabase(opts.db, opts, format); return; }
+      if (opts.lun !== undefined || opts.gateway !== undefined || opts.resolution !== undefined) throw new Error('--lun, --gateway and --resolution go with --db, not --probe');
+      await fitProbe(opts.probe!, opts, format);
     });
+  storage
+    .command('forecast')
+    .description('per LUN, the growth of demand in an SLA database (linear or exponential, chosen by fit) and the date it meets the fitted capacity (or the load at --target-ms), with a band')
+    .requiredOption('--db <file>', 'an SLA database (the server\'s --db)')
+    .option('--lun <name>', 'only this LUN')
+    .option('--gateway <id>', 'only LUNs of this gateway')
+    .option('--days <n>', 'how far ahead to look', '365')
+    .option('--target-ms <ms>', 'forecast against the load at this latency target instead of the capacity')
+    .option('--measure <m>', 'what the target is on: p50 | p95 | p99', 'p50')
+    .option('--capacity-iops <iops>', 'a known capacity instead of the one fitted from the intervals')
+    .option('--format <format>', 'table | json | csv', 'table')
+    .action(async (opts: ForecastOptions) => {
+      const { forecastFromDatabase } = await import('../../storage/index.js');
+      const format = parseFormat(opts.format);
+      const measure = intervalMeasure(opts.measure);
+      const progress = terminalProgress('forecast');
+      let forecasts: LunForecast[];
+      try {
+        forecasts = forecastFromDatabase(opts.db, {
+          lun: opts.lun, gatewayId: opts.gateway, measure, days: positiveNumber('--days', opts.days),
+          ...(opts.targetMs === undefined ? {} : { targetMs: positiveNumber('--target-ms', opts.targetMs) }),
+          ...(opts.capacityIops === undefined ? {} : { capacityIops: positiveNumber('--capacity-iops', opts.capacityIops) }),
+          onLun: (done, total, label) => progress.update(done, total, label),
+        });
+      } finally {
+        progress.stop();
+      }
+      if (forecasts.every((f) => !f.demand.fitted)) process.exitCode = 2;
+      if (format === 'json') { process.stdout.write(JSON.stringify(forecasts.map(({ history: _h, ...f }) => f), null, 2) + '\n'); return; }
+      for (const f of forecasts) {
+        if (!f.demand.fitted) process.stderr.write(`${opts.db}: LUN ${f.lun} (gateway ${f.gatewayId}): no trend: ${f.demand.reason}\n`);
+        else if ('fitted' in f.limit) process.stderr.write(`${opts.db}: LUN ${f.lun} (gateway ${f.gatewayId}): no exhaustion date: ${f.limit.reason}\n`);
+      }
+      const date = (t: number | null | undefined): string | null => (t == null ? null : new Date(t).toISOString().slice(0, 10));
+      process.stdout.write(formatRows(forecasts.map((f) => ({
+        gateway: f.gatewayId, lun: f.lun, points: f.points, resolution: f.resolution,
+        trend: f.demand.fitted ? f.demand.kind : null,
+        rate: f.demand.fitted ? f.demand.rate.value : null, rateLow: f.demand.fitted ? f.demand.rate.low : null, rateHigh: f.demand.fitted ? f.demand.rate.high : null,
+        rateUnit: f.demand.fitted ? f.demand.rateUnit : null,
+        currentIops: f.demand.fitted ? f.demand.currentIops.value : null,
+        limitIops: 'fitted' in f.limit ? null : f.limit.iops.value,
+        exhausted: date(f.exhaustion?.at), earliest: date(f.exhaustion?.earliest), latest: date(f.exhaustion?.latest),
+      })), format));
+    });
+  storage
+    .command('protect')
+    .description("would protecting a class need throttling of lower classes? Runs the SLA analyzer's control law in closed loop against the fitted LUN and the classes' demands; says what each class keeps")
+    .requiredOption('--policy <file>', 'the SLA policy (YAML): classes, priorities, targets, floors')
+    .requiredOption('--demand <class=iops[:size]>', 'IOPS a class would issue on the LUN, and its I/O size (default 4k); repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--db <file>', 'fit the LUN from an SLA database (with --lun, --gateway)')
+    .option('--lun <name>', 'with --db: the LUN')
+    .option('--gateway <id>', 'with --db: its gateway')
+    .option('--probe <file>', 'fit the LUN from a saved probe')
+    .option('--capacity-iops <iops>', 'or give the LUN: its capacity …')
+    .option('--service-ms <ms>', '… and its mean service time at no load')
+    .option('--intervals <n>', 'control intervals to run', '120')
+    .option('--format <format>', 'table | json | csv', 'table')
+    .action(async (opts: ProtectOptions) => {
+      const { protectionNeeds, parseBlockSize } = await import('../../storage/index.js');
+      const format = parseFormat(opts.format);
+      const policy = await readPolicy(opts.policy);
+      if (opts.demand.length === 0) throw new Error('--demand: give at least one, e.g. --demand gold=300 --demand bronze=900:128k');
+      const demands = opts.demand.map((text) => {
+        const m = /^([^=]+)=(\d+(?:\.\d+)?)(?::(\S+))?$/.exec(text);
+        if (!m) throw new Error(`--demand must look like gold=300 or bronze=900:128k (got "${text}")`);
+        return { className: m[1]!, iops: Number(m[2]), ioBytes: m[3] === undefined ? 4096 : parseBlockSize(m[3]) };
+      });
+      const lun = await protectedLun(opts);
+      const result = protectionNeeds({ policy, policyFile: opts.policy, ...lun, demands, intervals: positiveNumber('--intervals', opts.intervals) });
+      if (format === 'json') { process.stdout.write(JSON.stringify({ lun, ...result }, null, 2) + '\n'); return; }
+      process.stdout.write(formatRows(result.classes.map((c) => ({
+        class: c.className, priority: c.priority, demandIops: c.demandIops, gotIops: c.gotIops, capIops: c.capIops, floorIops: c.floorIops,
+        atFloor: c.atFloor, throttledPercent: c.throttledPercent, target: c.targetMs === null ? null : `${c.percentile} ${c.targetMs} ms`,
+        uncontrolledMs: c.uncontrolledMs, settledMs: c.settledMs, meetsTarget: c.meetsTarget,
+      })), format));
+      if (format === 'table') {
+        process.stdout.write(!result.needsThrottling ? 'no throttling needed: every class meets its target at these demands\n'
+          : result.unprotected.length ? `not protected even with lower classes at their floors: ${result.unprotected.join(', ')}\n`
+          : `protected by throttling lower classes (caps settled after interval ${result.settledAfter})\n`);
+      }
+    });
+}
+
+interface FitOptions { probe?: string; db?: string; lun?: string; gateway?: string; resolution?: string; targetMs?: string; measure?: string; peakIops: string; format: string }
+interface ProtectOptions { policy: string; demand: string[]; db?: string; lun?: string; gateway?: string; probe?: string; capacityIops?: string; serviceMs?: string; intervals: string; format: string }
+
+/** A policy file checked as `sla check` does; the first error names its line and column. */
+async function readPolicy(file: string): Promise<Policy> {
+  const { checkPolicy } = await import('../../sla/index.js');
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => { throw new Error(`${file}: cannot read (${err.code ?? err.message})`); });
+  const result = checkPolicy(text);
+  if (!result.policy) {
+    const d = result.diagnostics.find((x) => x.severity === 'error') ?? result.diagnostics[0];
+    throw new Error(d ? `${file}:${d.line}:${d.column}: ${d.message}` : `${file}: invalid policy`);
+  }
+  return result.policy;
+}
+
+/** The LUN's capacity and no-load service time, from exactly one of --db, --probe or --capacity-iops with --service-ms. */
+async function protectedLun(opts: ProtectOptions): Promise<{ capacityIops: number; serviceMs: number; source: string }> {
+  const given = [opts.db, opts.probe, opts.capacityIops].filter((x) => x !== undefined).length;
+  if (given !== 1) throw new Error('storage protect: give the LUN by one of --db FILE --lun NAME, --probe FILE, or --capacity-iops N --service-ms S');
+  if (opts.capacityIops !== undefined) {
+    if (opts.serviceMs === undefined) throw new Error('--capacity-iops needs --service-ms');
+    return { capacityIops: positiveNumber('--capacity-iops', opts.capacityIops), serviceMs: positiveNumber('--service-ms', opts.serviceMs), source: 'given' };
+  }
+  const storageApi = await import('../../storage/index.js');
+  if (opts.probe !== undefined) {
+    const probe = await readProbe(opts.probe);
+    const model = storageApi.fitStorageModel(probe.steps, typeof probe.blockBytes === 'number' ? probe.blockBytes : null);
+    if (!model.fitted) throw new Error(`${opts.probe}: refusing to fit: ${model.reason}`);
+    return { capacityIops: model.capacityIops.value, serviceMs: model.unloadedMs, source: opts.probe };
+  }
+  const [fit, ...more] = storageApi.fitFromDatabase(opts.db!, { lun: opts.lun, gatewayId: opts.gateway, measure: 'p50' });
+  if (more.length) throw new Error(`${opts.db}: ${more.length + 1} LUNs match; name one with --lun (and --gateway)`);
+  if (!fit!.model.fitted) throw new Error(`${opts.db}: LUN ${fit!.lun} (gateway ${fit!.gatewayId}): refusing to fit: ${fit!.model.reason}`);
+  // M/M/1: the median response time is ln 2 times the mean.
+  return { capacityIops: fit!.model.capacityIops.value, serviceMs: fit!.model.unloadedMs.value / Math.LN2, source: `${opts.db} ${fit!.gatewayId}/${fit!.lun}` };
+}
+
+interface ForecastOptions { db: string; lun?: string; gateway?: string; days: string; targetMs?: string; measure: string; capacityIops?: string; format: string }
+
+const RESOLUTIONS: readonly Resolution[] = ['raw', 'minute', 'hour'];
+
+function intervalMeasure(text: string): IntervalMeasure {
+  if (text !== 'p50' && text !== 'p95' && text !== 'p99') throw new Error(`--measure must be one of p50, p95, p99 with --db (got "${text}")`);
+  return text;
+}
+
+async function fitProbe(file: string, opts: FitOptions, format: OutputFormat): Promise<void> {
+  const { fitStorageModel, headroomAt } = await import('../../storage/index.js');
+  const measure = opts.measure ?? 'p99';
+  if (!MEASURES.includes(measure as LatencyMeasure)) throw new Error(`--measure must be one of ${MEASURES.join(', ')} (got "${measure}")`);
+  const peakIops = Number(opts.peakIops);
+  if (!Number.isFinite(peakIops) || peakIops < 0) throw new Error(`--peak-iops must be a number ≥ 0 (got "${opts.peakIops}")`);
+  const probe = await readProbe(file);
+  const model = fitStorageModel(probe.steps, typeof probe.blockBytes === 'number' ? probe.blockBytes : null);
+  if (!model.fitted) {
+    if (format === 'json') process.stdout.write(JSON.stringify(model, null, 2) + '\n');
+    else process.stderr.write(`${file}: refusing to fit: ${model.reason}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const headroom = opts.targetMs === undefined ? null
+    : headroomAt(model, { targetMs: positiveNumber('--target-ms', opts.targetMs), measure: measure as LatencyMeasure, peakIops });
+  if (format === 'json') { process.stdout.write(JSON.stringify({ ...model, headroom }, null, 2) + '\n'); return; }
+  const rows = modelRows(model);
+  if (headroom) {
+    rows.push({ parameter: `loadAt${headroom.measure}${headroom.targetMs}msIops`, ...headroom.loadAtTargetIops });
+    rows.push({ parameter: 'headroomPercent', ...headroom.headroomPercent });
+  }
+  process.stdout.write(formatRows(rows, format));
+}
+
+async function fitDatabase(file: string, opts: FitOptions, format: OutputFormat): Promise<void> {
+  const { fitFromDatabase } = await import('../../storage/index.js');
+  const measure = intervalMeasure(opts.measure ?? 'p50');
+  if (opts.resolution !== undefined && !RESOLUTIONS.includes(opts.resolution as Resolution)) throw new Error(`--resolution must be one of ${RESOLUTIONS.join(', ')} (got "${opts.resolution}")`);
+  const progress = terminalProgress('fit');
+  let fits: LunFit[];
+  try {
+    fits = fitFromDatabase(file, {
+      lun: opts.lun, gatewayId: opts.gateway, measure,
+      ...(opts.resolution === undefined ? {} : { resolution: opts.resolution as Resolution }),
+      ...(opts.targetMs === undefined ? {} : { targetMs: positiveNumber('--target-ms', opts.targetMs) }),
+      onLun: (done, total, label) => progress.update(done, total, label),
+    });
+  } finally {
+    progress.stop();
+  }
+  if (fits.every((f) => !f.model.fitted)) process.exitCode = 2;
+  if (format === 'json') { process.stdout.write(JSON.stringify(fits, null, 2) + '\n'); return; }
+  for (const f of fits) {
+    if (!f.model.fitted) process.stderr.write(`${file}: LUN ${f.lun} (gateway ${f.gatewayId}): refusing to fit: ${f.model.reason}\n`);
+    else if (f.heldOut && !('trainIntervals' in f.heldOut)) process.stderr.write(`${file}: LUN ${f.lun} (gateway ${f.gatewayId}): no held-out check: ${f.heldOut.reason}\n`);
+  }
+  process.stdout.write(formatRows(fits.filter((f) => f.model.fitted).map((f) => {
+    const m = f.model as PublicModel;
+    const h = f.heldOut && 'trainIntervals' in f.heldOut ? f.heldOut : null;
+    return {
+      gateway: f.gatewayId, lun: f.lun, intervals: f.intervals, resolution: f.resolution,
+      capacityIops: m.capacityIops.value, capacityLow: m.capacityIops.low, capacityHigh: m.capacityIops.high,
+      [`unloaded${m.measure}Ms`]: m.unloadedMs.value, peakIops: m.peakIops, rSquared: m.rSquared,
+      heldOutMedianErrorPercent: h?.medianAbsErrorPercent ?? null,
+      ...(f.headroom ? { loadAtTargetIops: f.headroom.loadAtTargetIops.value, headroomPercent: f.headroom.headroomPercent.value } : {}),
+    };
+  }), format));
 }
