@@ -36,11 +36,12 @@ export function loadedLatencyNs(p: QueueingBusParameters, clockGHz: number, line
 }
 
 /**
- * The measured law's loaded latency at a bandwidth, ns: the probe's record taken through the same
- * mapping the simulator's `measured` law uses (queueingParametersFromMeasurement). The probe fits
- * with this function and the What-if view draws it, so the fit, the chart and the simulated bus
- * cannot disagree about the parameters.
+ * The measured law's loaded latency at a bandwidth, ns: the simulator's mapping of the probe's
+ * record (queueingParametersFromMeasurement: the same service time and idle latency) plus the
+ * probe's arbitration latency, which that mapping does not charge as bus occupancy. The probe fits
+ * with this function and the What-if view draws it, so the fit and the chart cannot disagree.
  */
 export function measuredLoadedLatencyNs(m: MeasuredBusParameters, bandwidthBytesPerSec: number, clockGHz: number = DEFAULT_CLOCK_GHZ): number {
-  return loadedLatencyNs(queueingParametersFromMeasurement(m, clockGHz), clockGHz, m.lineBytes, bandwidthBytesPerSec);
+  const bus = queueingParametersFromMeasurement(m, clockGHz);
+  return loadedLatencyNs({ ...bus, arbitrationCycles: m.arbitrationNs * clockGHz }, clockGHz, m.lineBytes, bandwidthBytesPerSec);
 }
