@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { headroomVersion } from '../runtime/index.js';
+// Not the runtime's front door: that loads the logger and the schema validator, which `--help` does not need.
+import { headroomVersion } from '../runtime/version.js';
 import { registerCommands } from './commands/index.js';
 
 export function buildProgram(): Command {

@@ -1,4 +1,12 @@
-import { stringify } from 'csv-stringify/sync';
+import { createRequire } from 'node:module';
+
+type Stringify = typeof import('csv-stringify/sync').stringify;
+let stringifyCsv: Stringify | undefined;
+/** csv-stringify loads at the first CSV written, not when the CLI starts (`headroom --help` loads no package but commander). */
+function csvStringify(): Stringify {
+  stringifyCsv ??= (createRequire(import.meta.url)('csv-stringify/sync') as { stringify: Stringify }).stringify;
+  return stringifyCsv;
+}
 
 export type OutputFormat = 'table' | 'json' | 'csv';
 export const outputFormats: readonly OutputFormat[] = ['table', 'json', 'csv'];
@@ -19,7 +27,7 @@ export function formatRows(rows: readonly Row[], format: OutputFormat, columns?:
   const cols = columns ?? (rows[0] ? Object.keys(rows[0]) : []);
   if (format === 'json') return JSON.stringify(rows, null, 2) + '\n';
   if (format === 'csv') {
-    return stringify(rows.map((r) => cols.map((c) => csvCell(r[c]))), { header: true, columns: [...cols] });
+    return csvStringify()(rows.map((r) => cols.map((c) => csvCell(r[c]))), { header: true, columns: [...cols] });
   }
   const heads = cols.map(headerWords);
   const cells = rows.map((r) => cols.map((c) => renderCell(r[c])));

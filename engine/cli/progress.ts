@@ -1,4 +1,5 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type CliProgress from 'cli-progress';
 
 export interface ProgressReporter {
   update(done: number, total: number, label?: string): void;
@@ -10,6 +11,8 @@ export interface ProgressReporter {
  */
 export function terminalProgress(title: string): ProgressReporter {
   if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  // Loaded only for a bar on a terminal, so starting the CLI (and `--help`) stays quick.
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
   const bar = new cliProgress.SingleBar(
     { format: `${title} [{bar}] {percentage}% {value}/{total} {label}`, stream: process.stderr, hideCursor: true },
     cliProgress.Presets.shades_classic,

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { once } from 'node:events';
+import { DEFAULT_FLEET_SECRET } from './secret.js';
 import { SimulatedGateway, type GatewayBehaviour, type GatewayCounters } from './simulated-gateway.js';
 
 export interface FleetOptions {
@@ -40,7 +41,7 @@ export interface Fleet {
   close(): Promise<void>;
 }
 
-export const DEFAULT_FLEET_SECRET = 'headroom-fleet-secret';
+export { DEFAULT_FLEET_SECRET };
 
 export function gatewayIdOf(prefix: string, index: number): string {
   return `${prefix}${String(index).padStart(5, '0')}`;

@@ -13,10 +13,13 @@ import type { ServerTls } from './tls.js';
 import { EntityStats, type IntervalStats } from './stats.js';
 import { ThrottleGate, realClock, type ThrottleClock, type ThrottleLimits } from './throttle.js';
 import {
-  CMD_BLOCK_STATUS, CMD_CACHE, CMD_DISC, CMD_FLUSH, CMD_READ, CMD_TRIM, CMD_WRITE, CMD_WRITE_ZEROES, DEFAULT_MAX_PAYLOAD,
-  EINVAL, EIO, ENOSPC, EPERM, ESHUTDOWN, FLAG_READ_ONLY, FLAG_SEND_CACHE, SIMPLE_REPLY_MAGIC, commandName,
+  CMD_BLOCK_STATUS, CMD_DISC, CMD_READ, CMD_WRITE, DEFAULT_MAX_PAYLOAD, EINVAL, ESHUTDOWN, FLAG_READ_ONLY, SIMPLE_REPLY_MAGIC, commandName,
 } from './nbd-constants.js';
-import { commandFlagsErrno, exportTransmissionFlags } from './export-capabilities.js';
+import { exportTransmissionFlags } from './export-capabilities.js';
+import {
+  AccessStage, BackendStage, BudgetStage, GatewayBudget, StatisticsStage, ThrottleStage, decideAccess, resumeThrottled,
+  type BackendFaults, type BudgetListener, type DataStage, type Refusals, type ThrottledIo, type ThrottleResume,
+} from './stages/index.js';
 import { writeBlockStatusChunk, writeErrorChunk, writeReadChunk } from './structured-reply.js';
 
 export interface LunDefinition {
@@ -71,7 +74,7 @@ export type GatewayEvent =
   | { readonly type: 'backend-health'; readonly lun: string; readonly location: string; readonly health: BackendHealth }
   | { readonly type: 'stats'; readonly stats: readonly IntervalStats[] };
 
-type Gate = ThrottleGate<GatewayIo>;
+type Gate = ThrottleGate<ThrottledIo>;
 
 interface LunState {
   readonly definition: LunDefinition;
@@ -137,9 +140,8 @@ export class NbdGateway {
   private readonly clock: ThrottleClock;
   readonly maxPayload: number;
   readonly connectionInFlightBytes: number;
-  /** Bytes held by all connections; connections blocked on it wait in `budgetWaiters`, in order. */
-  readonly budget: ByteBudget;
-  private readonly budgetWaiters = new Set<ClientConnection>();
+  /** Bytes held by all connections, and the connections' budget stages waiting for it. */
+  readonly budget: GatewayBudget;
   private budgetLoggedAt = -Infinity;
   readonly bounds: ConnectionLimits;
   readonly notices: BoundNotices;
@@ -150,7 +152,6 @@ export class NbdGateway {
   private nextConnectionId = 1;
   /** Every host, LUN and pair shares the interval boundaries, even one first seen mid-interval. */
   private intervalStart = nowPair();
-  private readonly releaseIo = (io: GatewayIo): void => io.connection.advance(io);
   /** Every export, for the control surface (clients see `catalogFor` their identity). */
   readonly catalog: ExportCatalog;
 
@@ -166,7 +167,7 @@ export class NbdGateway {
     this.access = new AccessLists(options.access);
     this.maxPayload = Math.min(options.maxPayload ?? DEFAULT_MAX_PAYLOAD, ...options.luns.map((l) => l.backend.maxPayload));
     this.connectionInFlightBytes = options.connectionInFlightBytes ?? DEFAULT_CONNECTION_INFLIGHT_BYTES;
-    this.budget = new ByteBudget(options.gatewayInFlightBytes ?? DEFAULT_GATEWAY_INFLIGHT_BYTES);
+    this.budget = new GatewayBudget(new ByteBudget(options.gatewayInFlightBytes ?? DEFAULT_GATEWAY_INFLIGHT_BYTES), (waiting) => this.budgetReached(waiting));
     if (!(this.connectionInFlightBytes > 0)) throw new Error(`connectionInFlightBytes must be positive (got ${this.connectionInFlightBytes})`);
     for (const definition of options.luns) {
       if (definition.name.includes('/')) throw new Error(`export ${definition.name}: a LUN name cannot contain "/" (it separates HOST/LUN)`);
@@ -179,7 +180,7 @@ export class NbdGateway {
         definition,
         ...describeLun(definition),
         stats: new EntityStats('lun', '', definition.name, this.intervalStart),
-        gate: new ThrottleGate<GatewayIo>(this.releaseIo, this.clock),
+        gate: new ThrottleGate<ThrottledIo>(resumeThrottled, this.clock),
         health: { state: 'up' },
       };
       this.lunsByName.set(definition.name, lun);
@@ -374,11 +375,10 @@ export class NbdGateway {
     const lun = this.findLun(requested);
     // A LUN whose backend has never been reached is not offered: its size is unknown.
     if (!lun || lun.definition.backend.ready === false) return undefined;
-    const resolution = this.rule.resolve(requested, evidence);
-    if (!resolution.ok) return { refused: resolution.reason };
-    const host = resolution.attribution.host;
-    const mode = this.access.modeFor(lun.definition.name, host);
-    if (mode === null) return { refused: `host "${host}" may not open LUN "${lun.definition.name}"` };
+    const decision = decideAccess(this.rule, this.access, lun.definition.name, requested, evidence);
+    if ('refused' in decision) return decision;
+    const { attribution, mode } = decision;
+    const host = attribution.host;
     const known = this.hostsByName.get(host);
     if (!known && this.hostsByName.size >= this.bounds.maxHosts) {
       this.notices.hit('maxHosts', { host, hosts: this.hostsByName.size }, `host table full (${this.bounds.maxHosts} hosts, --max-hosts): new host "${host}" refused until idle hosts age out`);
@@ -388,7 +388,7 @@ export class NbdGateway {
       this.notices.hit('maxConnectionsPerHost', { host }, `host "${host}" has ${known.connections} connections (--max-connections-per-host ${this.bounds.maxConnectionsPerHost}): one more refused`);
       return { refused: `host "${host}" already has ${known.connections} connections, the most allowed` };
     }
-    return { lun, attribution: resolution.attribution, description: mode === 'ro' ? lun.readOnlyDescription : lun.description };
+    return { lun, attribution, description: mode === 'ro' ? lun.readOnlyDescription : lun.description };
   }
 
   /** A connection enters transmission as this host on this LUN (counted until `leave`). */
@@ -412,7 +412,7 @@ export class NbdGateway {
   hostState(name: string): HostState {
     let host = this.hostsByName.get(name);
     if (!host) {
-      host = { name, stats: new EntityStats('host', name, '', this.intervalStart), gate: new ThrottleGate<GatewayIo>(this.releaseIo, this.clock), connections: 0, idle: 0 };
+      host = { name, stats: new EntityStats('host', name, '', this.intervalStart), gate: new ThrottleGate<ThrottledIo>(resumeThrottled, this.clock), connections: 0, idle: 0 };
       this.hostsByName.set(name, host);
     }
     return host;
@@ -436,7 +436,7 @@ export class NbdGateway {
     const key = `${host}/${lun}`;
     let gate = this.pairGates.get(key);
     if (!gate) {
-      gate = new ThrottleGate<GatewayIo>(this.releaseIo, this.clock);
+      gate = new ThrottleGate<ThrottledIo>(resumeThrottled, this.clock);
       this.pairGates.set(key, gate);
     }
     return gate;
@@ -459,25 +459,15 @@ export class NbdGateway {
 
   forget(connection: ClientConnection): void {
     this.connections.delete(connection);
-    this.budgetWaiters.delete(connection);
   }
 
-  /** `connection` waits for bytes of the gateway-wide budget. */
-  waitForBudget(connection: ClientConnection): void {
-    this.budgetWaiters.add(connection);
+  /** A connection's requests wait for bytes of the gateway-wide budget (logged at most every BUDGET_LOG_INTERVAL_MS). */
+  private budgetReached(waiting: number): void {
     const now = performance.now();
     if (now - this.budgetLoggedAt >= BUDGET_LOG_INTERVAL_MS) {
       this.budgetLoggedAt = now;
-      this.options.logger?.warn({ heldBytes: this.budget.held, limitBytes: this.budget.limit, waiting: this.budgetWaiters.size },
+      this.options.logger?.warn({ heldBytes: this.budget.bytes.held, limitBytes: this.budget.bytes.limit, waiting },
         'gateway in-flight byte budget reached: requests wait and clients are read more slowly (raise --max-inflight-bytes to allow more)');
-    }
-  }
-
-  /** Bytes came back to the budget: let waiting connections in, oldest first, while they fit. */
-  wakeBudgetWaiters(): void {
-    for (const connection of this.budgetWaiters) {
-      this.budgetWaiters.delete(connection);
-      if (connection.pump() === 'gateway') return;
     }
   }
 
@@ -517,8 +507,8 @@ function targetKey(target: ThrottleTarget): string {
   return `${target.host ?? '*'}/${target.lun ?? '*'}`;
 }
 
-/** One request inside the gateway; pooled per connection. */
-class GatewayIo implements BackendIo {
+/** One request inside the gateway, with what each stage of the chain keeps on it; pooled per connection. */
+class GatewayIo implements BackendIo, ThrottledIo {
   type = 0;
   flags = 0;
   offset = 0;
@@ -526,10 +516,12 @@ class GatewayIo implements BackendIo {
   payload: Buffer | null = null;
   cookieHi = 0;
   cookieLo = 0;
-  startedAt = 0;
-  stage = 0;
+  /** When its header arrived (performance.now()): its latency starts here. */
+  arrivedAt = 0;
+  gatesPassed = 0;
   throttleBytes = 0;
   waited = false;
+  throttle: ThrottleResume | null = null;
   /** Bytes of the in-flight budgets this request holds (its read or write data). */
   cost = 0;
   errno = 0;
@@ -541,10 +533,12 @@ class GatewayIo implements BackendIo {
   }
 }
 
-/** Why a request could not enter the gateway yet. */
-type Admission = 'admitted' | 'connection' | 'gateway';
-
-class ClientConnection implements RequestSink {
+/**
+ * One client. It negotiates, parses requests, hands each to its data path (a chain of stages
+ * built when it enters transmission: access, statistics, byte budget, throttle, backend) and
+ * writes the replies; the stages do the rest.
+ */
+class ClientConnection implements RequestSink, Refusals<GatewayIo>, BackendFaults<GatewayIo>, BudgetListener {
   private handshake: HandshakeSession | null;
   private parser: RequestParser | null = null;
   private readonly out: OutputBatcher;
@@ -556,21 +550,18 @@ class ClientConnection implements RequestSink {
   /** The export as this client was given it (read-only for hosts with read-only access). */
   private chosen: ExportDescription | null = null;
   private host: HostState | null = null;
-  private pair: EntityStats | null = null;
-  private gates: Gate[] = [];
+  /** The head of the data path, and the stages the connection itself talks to. */
+  private chain: DataStage<GatewayIo> | null = null;
+  private statistics: StatisticsStage<GatewayIo> | null = null;
+  private budget: BudgetStage<GatewayIo> | null = null;
   private readonly pool: GatewayIo[] = [];
   /** Requests received and not yet replied to (the client's queue depth as the gateway sees it). */
   private inFlight = 0;
-  /** Bytes of the in-flight budgets this connection holds. */
-  private held = 0;
-  /** Requests received but waiting for budget, in arrival order (bounded: the socket is paused meanwhile). */
-  private readonly backlog: GatewayIo[] = [];
   /** Requests whose reply is in the output batch but not yet handed to the socket. */
   private readonly replied: GatewayIo[] = [];
   private closed = false;
   private disconnecting = false;
   private paused = false;
-  private budgetLogged = false;
   /** When the bytes being parsed arrived: a request's latency starts when its header arrives. */
   private arrivedAt = 0;
   /** Negotiated in the handshake: reads and block status then answer in structured chunks. */
@@ -586,7 +577,7 @@ class ClientConnection implements RequestSink {
     // this.socket, not socket: after STARTTLS replies go through the TLS socket.
     this.out = new OutputBatcher({ write: (bytes, done) => this.socket.write(bytes, done) }, undefined, {
       handoff: () => this.repliesHandedOff(),
-      sent: (bytes) => this.release(bytes),
+      sent: (bytes) => this.budget?.release(bytes),
     });
     this.listen(socket);
     const limits = gateway.bounds;
@@ -645,15 +636,13 @@ class ClientConnection implements RequestSink {
     const now = performance.now();
     for (const io of this.replied) this.settle(io, now);
     this.replied.length = 0;
-    for (const io of this.backlog) { io.errno = ESHUTDOWN; this.settle(io, now); }
-    this.backlog.length = 0;
+    // Requests still waiting for budget never reach the backend; the bytes this connection held return.
+    if (this.budget) {
+      this.gateway.budget.forget(this.budget);
+      for (const io of this.budget.close()) { io.errno = ESHUTDOWN; this.settle(io, now); }
+    }
     if (this.host && this.lun) this.gateway.leave(this.host, this.lun.definition.name);
     this.gateway.forget(this);
-    if (this.held > 0) {
-      this.gateway.budget.give(this.held);
-      this.held = 0;
-      this.gateway.wakeBudgetWaiters();
-    }
     this.gateway.emit({ type: 'connection-closed', id: this.id, reason });
   }
 
@@ -701,29 +690,33 @@ class ClientConnection implements RequestSink {
     this.lun = lun;
     this.chosen = step.chosen;
     this.host = this.gateway.hostState(attribution.host);
-    this.gateway.join(this.host, lun.definition.name);
-    this.pair = this.gateway.pairStatsFor(attribution.host, lun.definition.name);
-    this.gates = [this.host.gate, this.gateway.pairGate(attribution.host, lun.definition.name), lun.gate];
+    this.buildChain(attribution.host, lun, step.chosen);
     this.parser = new RequestParser(this.gateway.maxPayload);
     this.gateway.emit({ type: 'connection-opened', id: this.id, remote: this.remote, attribution, lun: lun.definition.name });
     if (step.leftover.length > 0) this.parser.feed(step.leftover, this);
     this.updateFlow();
   }
 
+  /** This connection's data path, as this host on this LUN with the export as it was granted. */
+  private buildChain(hostName: string, lun: LunState, granted: ExportDescription): void {
+    const gateway = this.gateway;
+    const host = this.host!;
+    const lunName = lun.definition.name;
+    gateway.join(host, lunName);
+    const pair = gateway.pairStatsFor(hostName, lunName);
+    const backend = new BackendStage<GatewayIo>(lun.definition.backend, this);
+    const throttle = new ThrottleStage<GatewayIo>([host.gate, gateway.pairGate(hostName, lunName), lun.gate], pair, backend);
+    this.budget = new BudgetStage<GatewayIo>(gateway.connectionInFlightBytes, gateway.budget, this, throttle);
+    this.statistics = new StatisticsStage<GatewayIo>(pair, host.stats, lun.stats, this.budget);
+    const negotiated = { export: granted, structuredReplies: this.structuredReplies, metaContextId: this.metaContextId };
+    this.chain = new AccessStage<GatewayIo>(negotiated, this, this.statistics);
+  }
+
   onRequest(flags: number, type: number, cookieHi: number, cookieLo: number, offset: number, length: number, payload: Buffer | null): void {
     if (this.disconnecting || this.closed) return;
-    const lun = this.lun!;
-    const host = this.host!;
     if (type === CMD_DISC) {
       this.disconnecting = true;
       if (this.inFlight === 0) this.endAfterReplies();
-      return;
-    }
-    const chosen = this.chosen!;
-    const errno = commandFlagsErrno(type, flags, chosen.transmissionFlags, this.structuredReplies) || checkRequest(chosen, type, offset, length, this.metaContextId);
-    if (errno !== 0) {
-      this.pair!.reject();
-      this.answer(type, errno, cookieHi, cookieLo, offset, null, 0);
       return;
     }
     const io = this.pool.pop() ?? new GatewayIo(this);
@@ -734,23 +727,25 @@ class ClientConnection implements RequestSink {
     io.payload = payload;
     io.cookieHi = cookieHi;
     io.cookieLo = cookieLo;
-    io.stage = 0;
-    io.waited = false;
     io.errno = 0;
     io.throttleBytes = type === CMD_READ || type === CMD_WRITE ? length : 0;
     io.cost = io.throttleBytes;
-    io.startedAt = this.arrivedAt;
-    this.pair!.arrive();
-    host.stats.arrive();
-    lun.stats.arrive();
+    io.arrivedAt = this.arrivedAt;
     this.inFlight++;
-    // In order: nothing overtakes a request already waiting for budget.
-    if (this.backlog.length > 0 || this.admit(io) !== 'admitted') this.backlog.push(io);
-    else this.advance(io);
+    this.chain!.submit(io);
+  }
+
+  /** The access stage refused `io`: answered at once, never counted in flight. */
+  refuse(io: GatewayIo, errno: number): void {
+    this.inFlight--;
+    this.statistics!.reject();
+    this.answer(io.type, errno, io.cookieHi, io.cookieLo, io.offset, null, 0);
+    io.payload = null;
+    this.pool.push(io);
   }
 
   onOversized(_flags: number, type: number, cookieHi: number, cookieLo: number, offset: number, length: number): void {
-    this.pair!.reject();
+    this.statistics!.reject();
     this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason: `${commandName(type)} of ${length} bytes at ${offset} is over the ${this.gateway.maxPayload}-byte maximum payload; refused with EINVAL` });
     this.answer(type, EINVAL, cookieHi, cookieLo, offset, null, 0);
   }
@@ -760,69 +755,17 @@ class ClientConnection implements RequestSink {
     this.destroy(reason);
   }
 
-  /** Take budget for `io` if both this connection's and the gateway's allow it. */
-  private admit(io: GatewayIo): Admission {
-    const cost = io.cost;
-    if (cost === 0) return 'admitted';
-    if (this.held > 0 && this.held + cost > this.gateway.connectionInFlightBytes) {
-      if (!this.budgetLogged) {
-        this.budgetLogged = true;
-        this.gateway.options.logger?.warn({ connection: this.id, remote: this.remote, heldBytes: this.held, limitBytes: this.gateway.connectionInFlightBytes },
-          'connection in-flight byte budget reached: its requests wait and it is read more slowly (raise --max-inflight-bytes-per-connection to allow more)');
-      }
-      return 'connection';
-    }
-    if (!this.gateway.budget.fits(cost)) {
-      this.gateway.waitForBudget(this);
-      return 'gateway';
-    }
-    this.held += cost;
-    this.gateway.budget.take(cost);
-    return 'admitted';
+  backendThrew(io: GatewayIo, err: unknown): void {
+    this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason: `backend failed on ${commandName(io.type)} at ${io.offset}: ${err instanceof Error ? err.message : String(err)}` });
   }
 
-  /** Let waiting requests in while the budgets allow; says what still blocks, if anything. */
-  pump(): Admission {
-    if (this.closed) return 'admitted';
-    while (this.backlog.length > 0) {
-      const admission = this.admit(this.backlog[0]!);
-      if (admission !== 'admitted') return admission;
-      this.advance(this.backlog.shift()!);
-      if (this.closed) return 'admitted';
-    }
+  connectionBudgetReached(heldBytes: number, limitBytes: number): void {
+    this.gateway.options.logger?.warn({ connection: this.id, remote: this.remote, heldBytes, limitBytes },
+      'connection in-flight byte budget reached: its requests wait and it is read more slowly (raise --max-inflight-bytes-per-connection to allow more)');
+  }
+
+  backlogMoved(): void {
     this.updateFlow();
-    return 'admitted';
-  }
-
-  private release(bytes: number): void {
-    if (this.closed || bytes === 0) return;
-    this.held -= bytes;
-    this.gateway.budget.give(bytes);
-    if (this.backlog.length > 0) this.pump();
-    this.gateway.wakeBudgetWaiters();
-  }
-
-  /** Move a request through its throttles (host, host/LUN, LUN) to the backend. */
-  advance(io: GatewayIo): void {
-    const gates = this.gates;
-    while (io.stage < gates.length) {
-      const gate = gates[io.stage++]!;
-      if (!gate.tryPass(io.throttleBytes)) {
-        if (!io.waited) {
-          io.waited = true;
-          this.pair!.noteThrottled();
-        }
-        gate.enqueue(io);
-        return;
-      }
-    }
-    try {
-      this.lun!.definition.backend.submit(io);
-    } catch (err) {
-      // Runs from throttle timers too: a backend bug fails this request, not the process.
-      this.gateway.emit({ type: 'protocol-error', id: this.id, remote: this.remote, reason: `backend failed on ${commandName(io.type)} at ${io.offset}: ${err instanceof Error ? err.message : String(err)}` });
-      io.complete(EIO, null);
-    }
   }
 
   finish(io: GatewayIo, errno: number, data: Buffer | null): void {
@@ -835,7 +778,7 @@ class ClientConnection implements RequestSink {
     const readCredit = io.type === CMD_READ && replyData !== null ? io.cost : 0;
     this.replied.push(io);
     this.answer(io.type, errno, io.cookieHi, io.cookieLo, io.offset, replyData, readCredit);
-    this.release(io.cost - readCredit);
+    this.budget!.release(io.cost - readCredit);
   }
 
   /** The batch holding these replies goes to the socket: that is when the client's I/O is done. */
@@ -848,11 +791,9 @@ class ClientConnection implements RequestSink {
     if (this.disconnecting && this.inFlight === 0) queueMicrotask(() => this.endAfterReplies());
   }
 
+  /** `io` is over for the client: every stage it passed sees it settle, then it returns to the pool. */
   private settle(io: GatewayIo, now: number): void {
-    const latencyUs = (now - io.startedAt) * 1000;
-    this.pair!.complete(io.type === CMD_READ, io.type === CMD_WRITE, io.length, latencyUs, io.errno !== 0);
-    this.host!.stats.leave();
-    this.lun!.stats.leave();
+    this.chain!.settle(io, now);
     this.inFlight--;
     this.pool.push(io);
   }
@@ -860,12 +801,13 @@ class ClientConnection implements RequestSink {
   /** Read from the client only while it has room: few requests in flight, none waiting for budget. */
   private updateFlow(): void {
     if (this.closed) return;
+    const waiting = this.budget !== null && this.budget.waiting > 0;
     if (!this.paused) {
-      if (this.backlog.length > 0 || this.inFlight >= MAX_IN_FLIGHT_PER_CONNECTION) {
+      if (waiting || this.inFlight >= MAX_IN_FLIGHT_PER_CONNECTION) {
         this.paused = true;
         this.socket.pause();
       }
-    } else if (this.backlog.length === 0 && this.inFlight < MAX_IN_FLIGHT_PER_CONNECTION / 2) {
+    } else if (!waiting && this.inFlight < MAX_IN_FLIGHT_PER_CONNECTION / 2) {
       this.paused = false;
       this.socket.resume();
     }
@@ -915,28 +857,3 @@ class ClientConnection implements RequestSink {
   }
 }
 
-/**
- * The NBD errno for a request that must not reach the backend, or 0. The same answers as
- * nbdkit: every read, write, trim and write-zeroes needs a non-empty range inside the
- * export; a flush carries no range at all. `offset` is exact below 2^53; anything larger is
- * past every export, so the comparison is still right.
- */
-/**
- * The errno a request gets before it reaches the backend (0: none), as nbdkit answers:
- * ranges are checked without overflow, zero lengths refused, flush carries no range.
- * `metaContextId` 0 means no BLOCK_STATUS context was negotiated.
- */
-export function checkRequest(lun: ExportDescription, type: number, offset: number, length: number, metaContextId = 0): number {
-  const readOnly = (lun.transmissionFlags & FLAG_READ_ONLY) !== 0;
-  const inRange = length > 0 && offset <= lun.size && length <= lun.size - offset;
-  switch (type) {
-    case CMD_READ: return inRange ? 0 : EINVAL;
-    case CMD_WRITE:
-    case CMD_WRITE_ZEROES: return readOnly ? EPERM : inRange ? 0 : ENOSPC;
-    case CMD_TRIM: return readOnly ? EPERM : inRange ? 0 : EINVAL;
-    case CMD_FLUSH: return offset === 0 && length === 0 ? 0 : EINVAL;
-    case CMD_CACHE: return (lun.transmissionFlags & FLAG_SEND_CACHE) !== 0 && inRange ? 0 : EINVAL;
-    case CMD_BLOCK_STATUS: return metaContextId !== 0 && inRange ? 0 : EINVAL;
-    default: return EINVAL;
-  }
-}

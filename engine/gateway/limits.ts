@@ -31,6 +31,9 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
   hostIdleIntervals: 3,
 };
 
+/** An upstream request unanswered this long fails with EIO (`--upstream-timeout`); here, beside the other bounds, so the CLI's help shows it without loading the gateway. */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
+
 export type BoundName = keyof ConnectionLimits;
 
 /**

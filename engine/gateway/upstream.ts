@@ -5,6 +5,7 @@ import {
   FLAG_SEND_FLUSH, FLAG_SEND_FUA, FLAG_SEND_TRIM, FLAG_SEND_WRITE_ZEROES, REQUEST_MAGIC, SIMPLE_REPLY_MAGIC, ESHUTDOWN,
 } from './nbd-constants.js';
 import { OutputBatcher } from './output-batcher.js';
+import { DEFAULT_UPSTREAM_TIMEOUT_MS } from './limits.js';
 import type { BackendHealth, BackendIo, BlockBackend } from './backend.js';
 import type { BlockSizeConstraints } from './export-capabilities.js';
 import { clientHandshake, type NegotiationWants, type UpstreamExport } from './upstream-negotiation.js';
@@ -197,7 +198,7 @@ export interface UpstreamPoolOptions {
   readonly requestTimeoutMs?: number;
 }
 
-export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
+export { DEFAULT_UPSTREAM_TIMEOUT_MS };
 
 const DATA_CONNECTION: NegotiationWants = { structuredReplies: false };
 const BLOCK_STATUS_CONNECTION: NegotiationWants = { structuredReplies: true };

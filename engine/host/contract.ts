@@ -95,6 +95,8 @@ export const methodParams = {
   'sla.history': NoParams,
   'sla.series': Type.Object({ className: Type.String({ minLength: 1, maxLength: 200 }), from: Type.Number(), to: Type.Number(), gatewayId: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
   'sla.timeline': Type.Object({ from: Type.Number(), to: Type.Number(), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
+  'metrics.get': NoParams,
+  'metrics.set': Type.Object({ enabled: Type.Boolean(), address: Type.String({ minLength: 1, maxLength: 300 }) }, { additionalProperties: false }),
   'report.items': Type.Object({ workspace: Type.Unknown() }, { additionalProperties: false }),
   'report.preview': Type.Object({ workspace: Type.Unknown(), workspacePath: Type.Optional(FilePath), only: Type.Optional(Type.Array(Type.String({ maxLength: 300 }), { maxItems: 500 })) }, { additionalProperties: false }),
   'report.html': Type.Object({
@@ -248,7 +250,14 @@ export interface MethodResults {
   'sla.history': PolicyVersion[];
   'sla.series': { resolution: string; points: ClassPoint[] };
   'sla.timeline': Timeline;
+  'metrics.get': MetricsSettingState;
+  'metrics.set': MetricsSettingState;
 }
+
+/** The app's opt-in for the SLA server's /metrics, as saved. */
+export interface MetricsSettingValue { enabled: boolean; address: string }
+/** The setting and what came of it: the URL Prometheus scrapes while the SLA server runs, or why it could not listen. */
+export interface MetricsSettingState extends MetricsSettingValue { url: string | null; problem: string | null }
 
 /** What the Monitor's demo runs: real storage (nbdkit, a gateway, fio) or, without those tools, the simulated fleet. */
 export interface SlaDemoInfo {

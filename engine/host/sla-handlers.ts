@@ -7,8 +7,10 @@ import { isLoopbackHost } from './loopback.js';
 import { planDemo, startDemo, type DemoRun } from '../sla/demo/index.js';
 import type { MethodHandlers } from './service.js';
 import { RpcError } from './wire.js';
+import { SlaMetricsSetting } from './metrics-setting.js';
 
-type SlaMethods = 'policy.schema' | 'policy.check' | 'policy.read' | 'policy.hover' | 'policy.complete' | 'policy.write' | 'sla.start' | 'sla.demo' | 'sla.stop' | 'sla.status' | 'sla.apply' | 'sla.history' | 'sla.series' | 'sla.timeline';
+type SlaMethods = 'policy.schema' | 'policy.check' | 'policy.read' | 'policy.hover' | 'policy.complete' | 'policy.write' | 'sla.start' | 'sla.demo' | 'sla.stop' | 'sla.status' | 'sla.apply' | 'sla.history' | 'sla.series' | 'sla.timeline'
+  | 'metrics.get' | 'metrics.set';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -30,6 +32,7 @@ async function readPolicyText(file: string): Promise<string> {
  * worker lane, so a huge policy does not stall other clients.
  */
 export function slaMethodHandlers({ emit, log, files, policyLane }: EngineDeps): Pick<MethodHandlers, SlaMethods> {
+  const metrics = new SlaMetricsSetting(log);
   let server: SlaServer | null = null;
   let demo: DemoRun | null = null;
   let starting = false;
@@ -88,6 +91,7 @@ export function slaMethodHandlers({ emit, log, files, policyLane }: EngineDeps):
         }
         started.onEvent((event) => emit('sla.event', event));
         server = started;
+        await metrics.attach(started);
         return started.status();
       } finally {
         starting = false;
@@ -107,6 +111,7 @@ export function slaMethodHandlers({ emit, log, files, policyLane }: EngineDeps):
         }
         started.onEvent((event) => emit('sla.event', event));
         server = started;
+        await metrics.attach(started);
         // The demo's own folder (its policy copy and database) is the engine's making: reports may read it.
         await files.addRoot(plan.workDir, 'user').catch(() => undefined);
         log.info({ mode: demo.mode, folder: plan.workDir }, demo.detail);
@@ -122,12 +127,15 @@ export function slaMethodHandlers({ emit, log, files, policyLane }: EngineDeps):
       const running = demo;
       server = null;
       demo = null;
+      await metrics.detach();
       // The demo's load and storage go first, so the server does not record their going away as faults.
       if (running) await running.stop();
       if (current) await current.stop();
       return { stopped: current !== null };
     },
     'sla.status': () => server?.status() ?? null,
+    'metrics.get': () => metrics.state(),
+    'metrics.set': (params) => metrics.set(params),
     'sla.apply': (params) => {
       const result = running().applyPolicy(params.text, params.source);
       return result.ok ? { ok: true, version: result.version, restartNeeded: result.restartNeeded } : { ok: false, diagnostics: result.diagnostics, active: result.active };

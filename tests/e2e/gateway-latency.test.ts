@@ -85,12 +85,12 @@ const ALL = ['readP50', 'readP99', 'writeP50', 'writeP99'] as const;
 
 withTools('latency as the client sees it (fio at iodepth 16 against the gateway\'s own figures)', () => {
   /**
-   * Storage that takes a millisecond per request, as a disk array's cache-miss path does: the
+   * Storage that takes 2 ms per request, as a disk array's cache-miss path does: the
    * processes leave CPU to spare, so fio reaps each reply as it lands and the two clocks
    * measure the same span. This is where the gateway's figure must match the client's.
    */
-  it('agrees with fio on p50 and p99 within 25%, uncapped, over storage taking 1 ms per request', async () => {
-    const { gateway, port, stop } = await gatewayOver(['--filter=delay', 'memory', '64M', 'rdelay=1ms', 'wdelay=1ms']);
+  it('agrees with fio on p50 and p99 within 25%, uncapped, over storage taking 2 ms per request', async () => {
+    const { gateway, port, stop } = await gatewayOver(['--filter=delay', 'memory', '64M', 'rdelay=2ms', 'wdelay=2ms']);
     try {
       const { fio, pair } = await measure(gateway, port, 'free');
       expect(pair.throttled).toBe(0);
@@ -103,14 +103,16 @@ withTools('latency as the client sees it (fio at iodepth 16 against the gateway\
    * and fio, starved of CPU, leaves replies in its socket for a while before it reaps them. That
    * time is the client's own and no server can see it (pinning fio onto nbdkit's core halves the
    * ratio; giving it spare CPU above brings it within 25%). The test holds what must never break:
-   * the gateway never reports more than the client saw, never collapses to a backend-only figure,
-   * and counts every request the client has outstanding.
+   * the gateway never reports more than the client saw, never collapses to a backend-only figure
+   * (nbdkit memory alone answers in well under a tenth of fio's figure here, so the floor is 0.25;
+   * run alone on a quiet machine the ratio is 0.62–0.66), and counts every request the client has
+   * outstanding.
    */
   it('reports p50 and p99 no higher than fio saw and not far below, uncapped over RAM-speed storage at CPU saturation', async () => {
     const { gateway, port, stop } = await gatewayOver(['memory', '64M']);
     try {
       const { fio, pair } = await measure(gateway, port, 'free');
-      expectAgreement(fio, pair, []);
+      expectAgreement(fio, pair, [], 0.25);
     } finally { await stop(); }
   });
 

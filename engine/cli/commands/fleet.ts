@@ -1,16 +1,8 @@
 import os from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
-import { startFleet, DEFAULT_FLEET_SECRET } from '../../fleet/index.js';
-import {
-  delayCurves,
-  measureMessageCost,
-  recommendShards,
-  runBatchingBench,
-  runTcpFloor,
-  runMessagingBench,
-  startPmDaemon,
-  type DaemonArch,
-} from '../../pmdaemon/index.js';
+// The default secret only, from a module without imports; the fleet and the daemon load in each action, so `--help` stays quick.
+import { DEFAULT_FLEET_SECRET } from '../../fleet/secret.js';
+import type { DaemonArch } from '../../pmdaemon/index.js';
 import { formatRows, parseFormat, type Row } from '../output.js';
 import { interruptSignal, terminalProgress } from '../progress.js';
 import { benchCommand } from './bench.js';
@@ -66,6 +58,7 @@ export function registerFleet(program: Command): void {
     .option('--until-stdin-closes', 'stop when stdin closes (for a parent process that runs the fleet)', false)
     .action(async (opts: { gateways: number; connect?: { host: string; port: number }; listen?: string; serviceUs: number; secret: string; idPrefix: string; statusMs: number; untilStdinCloses: boolean }) => {
       if (!opts.connect && opts.listen === undefined) throw new Error('fleet: give --connect HOST:PORT or --listen HOST');
+      const { startFleet } = await import('../../fleet/index.js');
       const fleet = await startFleet({
         gateways: opts.gateways,
         connect: opts.connect,
@@ -113,6 +106,7 @@ function registerMessagingBench(program: Command): void {
     .option('--max-agents <n>', 'per-agent: thread limit', positiveInt)
     .option('--format <format>', 'table | json | csv', 'json')
     .action(async (opts: { gateways: number[]; arch: DaemonArch[]; intervalMs: number; cycles: number; serviceUs: number; shards?: number; maxAgents?: number; format: string }) => {
+      const { runMessagingBench } = await import('../../pmdaemon/index.js');
       const format = parseFormat(opts.format);
       const progress = terminalProgress('messaging');
       const rows = await runMessagingBench({
@@ -136,6 +130,7 @@ function registerMessagingBench(program: Command): void {
     .option('--cycles <c>', 'polls measured', positiveInt, 10)
     .option('--format <format>', 'table | json | csv', 'json')
     .action(async (opts: { gateways: number; cycles: number; format: string }) => {
+      const { runTcpFloor } = await import('../../pmdaemon/index.js');
       const format = parseFormat(opts.format);
       const progress = terminalProgress('tcp-floor');
       const result = await runTcpFloor({ gateways: opts.gateways, cycles: opts.cycles, signal: interruptSignal(), onProgress: (done, total) => progress.update(done, total, `${opts.gateways} sockets`) });
@@ -151,6 +146,7 @@ function registerMessagingBench(program: Command): void {
     .option('--seconds <s>', 'time limit per mode', nonNegative, 3)
     .option('--format <format>', 'table | json | csv', 'json')
     .action(async (opts: { burst: number; bursts: number; seconds: number; format: string }) => {
+      const { runBatchingBench } = await import('../../pmdaemon/index.js');
       const format = parseFormat(opts.format);
       const result = await runBatchingBench({ burst: opts.burst, bursts: opts.bursts, maxSecondsPerMode: opts.seconds });
       if (format === 'json') process.stdout.write(JSON.stringify(result, null, 2) + '\n');
@@ -178,6 +174,7 @@ function registerPmdaemon(program: Command): void {
         if (at < 1) throw new Error(`--dial: "${item}" is not ID@HOST:PORT`);
         return { gatewayId: item.slice(0, at), ...parseHostPort(item.slice(at + 1)) };
       });
+      const { startPmDaemon } = await import('../../pmdaemon/index.js');
       const daemon = await startPmDaemon({ arch: arch[0], host: opts.host, discoveryPort: opts.port, dial, shards: opts.shards, intervalMs: opts.intervalMs, secret: opts.secret });
       process.stderr.write(`pmdaemon (${daemon.arch}, ${daemon.threads()} threads) listening on ${daemon.discovery?.host}:${daemon.discovery?.port}\n`);
       daemon.onEvent((e) => {
@@ -205,7 +202,8 @@ function registerPmdaemon(program: Command): void {
     .option('--shards <s>', 'thread pairs', positiveInt, os.availableParallelism())
     .option('--cores <c>', 'cores', positiveInt, os.availableParallelism())
     .option('--format <format>', 'table | json | csv', 'table')
-    .action((opts: { gateways: number[]; t1Us: number; t2Us: number; t3Us: number; t4Us: number; t5Us: number; switchUs: number; perGatewayUs?: number; shards: number; cores: number; format: string }) => {
+    .action(async (opts: { gateways: number[]; t1Us: number; t2Us: number; t3Us: number; t4Us: number; t5Us: number; switchUs: number; perGatewayUs?: number; shards: number; cores: number; format: string }) => {
+      const { delayCurves, measureMessageCost } = await import('../../pmdaemon/index.js');
       const format = parseFormat(opts.format);
       const perGatewayUs = opts.perGatewayUs ?? measureMessageCost().meanUs;
       const points = delayCurves(
@@ -225,7 +223,8 @@ function registerPmdaemon(program: Command): void {
     .option('--cores <c>', 'cores', positiveInt, os.availableParallelism())
     .option('--oversubscribe', 'allow more shards than cores', false)
     .option('--format <format>', 'table | json | csv', 'table')
-    .action((opts: { gateways: number[]; intervalMs: number; deadlineMs?: number; timeQuantumMs: number; tpMaxUs?: number; perGatewayUs?: number; cores: number; oversubscribe: boolean; format: string }) => {
+    .action(async (opts: { gateways: number[]; intervalMs: number; deadlineMs?: number; timeQuantumMs: number; tpMaxUs?: number; perGatewayUs?: number; cores: number; oversubscribe: boolean; format: string }) => {
+      const { measureMessageCost, recommendShards } = await import('../../pmdaemon/index.js');
       const format = parseFormat(opts.format);
       // Measure only what was not given, so the document's example reproduces exactly from flags.
       const cost = opts.perGatewayUs === undefined || opts.tpMaxUs === undefined ? measureMessageCost() : undefined;

@@ -1,14 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
-import { createLogger } from '../../runtime/index.js';
 import { benchCommand } from './bench.js';
 import { interruptSignal } from '../progress.js';
-import {
-  ControlAgent, DEFAULT_LIMITS, NbdGateway, benchGateway, loadServerTls, openExport, soakGateway, parseAllowSpec, parseExportSpec, parseHostPort, parseHostRange, parseLimitSpec, parseSize,
-  DEFAULT_CONNECTION_INFLIGHT_BYTES, DEFAULT_GATEWAY_INFLIGHT_BYTES, DEFAULT_MAX_PAYLOAD, DEFAULT_UPSTREAM_TIMEOUT_MS,
-  type AccessRule, type ConnectionLimits, type ExportSpec, type HostRange, type IntervalStats, type LimitSpec, type LunDefinition, type TlsMode,
+import type {
+  ControlAgent, NbdGateway, AccessRule, ConnectionLimits, ExportSpec, HostRange, IntervalStats, LimitSpec, LunDefinition, TlsMode,
 } from '../../gateway/index.js';
+// The option parsers and defaults only, from modules without imports: the gateway itself loads when one
+// starts, so `headroom --help` stays quick. Not the gateway's front door, which loads all of it.
+import { parseAllowSpec, parseExportSpec, parseHostPort, parseHostRange, parseLimitSpec, parseSize } from '../../gateway/config.js';
+import { DEFAULT_LIMITS, DEFAULT_UPSTREAM_TIMEOUT_MS } from '../../gateway/limits.js';
+import { DEFAULT_CONNECTION_INFLIGHT_BYTES, DEFAULT_GATEWAY_INFLIGHT_BYTES } from '../../gateway/byte-budget.js';
+import { DEFAULT_MAX_PAYLOAD } from '../../gateway/nbd-constants.js';
 import { formatRows, parseFormat, type OutputFormat, type Row } from '../output.js';
 
 interface GatewayCliOptions {
@@ -109,6 +112,8 @@ export function statsRows(stats: readonly IntervalStats[]): Row[] {
 export async function runGateway(opts: GatewayCliOptions): Promise<NbdGateway> {
   // prom-client loads only for a gateway that serves /metrics.
   const { METRICS_ROLL_SECONDS, parseMetricsAddress, startGatewayMetrics } = await import('../../metrics/index.js');
+  const { ControlAgent, NbdGateway, loadServerTls, openExport } = await import('../../gateway/index.js');
+  const { createLogger } = await import('../../runtime/index.js');
   const log = createLogger('gateway');
   if (opts.export.length === 0) throw new Error('--export is required (NAME=file:PATH:SIZE or NAME=nbd://HOST:PORT[/EXPORT])');
   if (opts.server && !opts.secretFile) throw new Error('--server needs --secret-file');
@@ -194,6 +199,7 @@ export function registerGateway(program: Command): void {
     .option('--upstream-unix', 'gateway reaches nbdkit over a Unix socket (fio uses TCP either way)', false)
     .option('--format <format>', 'table, json or csv', parseFormat, 'table' as OutputFormat)
     .action(async (opts: { runtime: number; iodepth: number; upstreamConnections: number; upstreamUnix: boolean; format: OutputFormat }) => {
+      const { benchGateway } = await import('../../gateway/index.js');
       const result = await benchGateway({
         runtimeSeconds: opts.runtime, iodepth: opts.iodepth, upstreamConnections: opts.upstreamConnections, upstreamUnix: opts.upstreamUnix,
         log: (line) => process.stderr.write(`${line}\n`), signal: interruptSignal(),
@@ -213,6 +219,7 @@ export function registerGateway(program: Command): void {
     .option('--concurrency <n>', 'fuzzing connections open at once', (t) => Math.max(1, Math.floor(positiveNumber(t))), 48)
     .option('--seed <n>', 'replay a run from its seed', (t) => Math.floor(positiveNumber(t)))
     .action(async (opts: { seconds: number; connections: number; concurrency: number; seed?: number }) => {
+      const { soakGateway } = await import('../../gateway/index.js');
       const counts = await soakGateway({
         seconds: opts.seconds, concurrency: opts.concurrency, signal: interruptSignal(),
         ...(opts.connections > 0 ? { connections: opts.connections } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}),

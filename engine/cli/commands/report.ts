@@ -5,7 +5,6 @@ import path from 'node:path';
 import type { Paper } from '../../report/index.js';
 import { interruptSignal, terminalProgress } from '../progress.js';
 import { benchCommand } from './bench.js';
-import { samplesDir } from '../../runtime/index.js';
 
 interface ReportOptions {
   pdf?: string;
@@ -113,6 +112,7 @@ function registerReportBench(program: Command): void {
     .option('--paper <size>', 'a4 | letter', 'a4')
     .action(async (workspace: string | undefined, opts: { paper: string }) => {
       const { buildReport, printPdf, printReportPdf, renderReportHtml } = await import('../../report/index.js');
+      const { samplesDir } = await import('../../runtime/index.js');
       const paper = parsePaper(opts.paper);
       const file = path.resolve(workspace ?? path.join(samplesDir(), 'capacity-study.headroom.json'));
       const t0 = performance.now();

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { InvalidArgumentError, type Command } from 'commander';
-import { createLogger, rendererDistDir } from '../../runtime/index.js';
 
 export function parsePort(value: string): number {
   const port = Number(value);
@@ -22,6 +21,7 @@ export async function serveWorkbench(options: { port: number; open: boolean; ban
   // The engine host pulls in every feature; loading it only here keeps `headroom --help` and
   // every other command quick to start.
   const { createEngine, startBrowserServer } = await import('../../host/index.js');
+  const { createLogger, rendererDistDir } = await import('../../runtime/index.js');
   const log = createLogger('engine');
   const engine = createEngine(log);
   const server = await startBrowserServer(engine, { port: options.port, rendererDir: rendererDistDir() }, log);

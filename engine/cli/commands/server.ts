@@ -1,5 +1,4 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { createLogger } from '../../runtime/index.js';
 import type { SlaCycleReport } from '../../sla/server/index.js';
 import type { DemoRun } from '../../sla/demo/index.js';
 
@@ -46,6 +45,7 @@ export function registerServer(program: Command): void {
       const { SlaServer } = await import('../../sla/server/index.js');
       const { planDemo, startDemo } = await import('../../sla/demo/index.js');
       const { parseMetricsAddress, startSlaServerMetrics } = await import('../../metrics/index.js');
+      const { createLogger } = await import('../../runtime/index.js');
       const log = createLogger('sla-server');
       const metricsAt = opts.metrics === undefined ? null : parseMetricsAddress('--metrics', opts.metrics, opts.metricsAllowRemote);
       const plan = opts.demo ? await planDemo() : null;

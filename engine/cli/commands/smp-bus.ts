@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { compileSchema, samplesDir } from '../../runtime/index.js';
-import {
-  autopilotGain, busLawIds, busLawLabels, gainTableRows, loadScenario, MeasuredBusParametersSchema, whyLawsDiffer,
-  type BusLawId, type MeasuredBusParameters, type Scenario,
-} from '../../smp/index.js';
+import type { BusLawId, MeasuredBusParameters, Scenario } from '../../smp/index.js';
+// The law names only, from a module without imports; the rest of the simulator loads in each action, so `--help` stays quick.
+import { busLawIds } from '../../smp/bus/law.js';
 import { formatRows, parseFormat } from '../output.js';
 import { interruptSignal, terminalProgress } from '../progress.js';
 
@@ -29,9 +27,10 @@ export function withBusOptions(cmd: Command, defaultLaw?: BusLawId): Command {
     .option('--arbitration <order>', 'queueing law: fcfs | round-robin');
 }
 
-const validMeasured = compileSchema(MeasuredBusParametersSchema);
-
 async function readMeasured(file: string): Promise<MeasuredBusParameters> {
+  const { compileSchema } = await import('../../runtime/index.js');
+  const { MeasuredBusParametersSchema } = await import('../../smp/index.js');
+  const validMeasured = compileSchema(MeasuredBusParametersSchema);
   let value: unknown;
   try {
     value = JSON.parse(await readFile(file, 'utf8'));
@@ -80,6 +79,8 @@ export function applyBus(s: Scenario, fields: Pick<Scenario, 'bus' | 'queueing' 
 
 /** Figure 7 and the sample scenarios, as the gain report names them. */
 export async function sampleScenarios(): Promise<Array<{ name: string; scenario: Scenario }>> {
+  const { samplesDir } = await import('../../runtime/index.js');
+  const { loadScenario } = await import('../../smp/index.js');
   const dir = path.join(samplesDir(), 'smp');
   const files = ['figure7.json', 'figure7-oracle.json', 'phases-noisy.json', 'slow-bus-8cpu.json'];
   return Promise.all(files.map(async (f) => ({ name: f.replace(/\.json$/, ''), scenario: await loadScenario(path.join(dir, f)) })));
@@ -94,6 +95,7 @@ export function registerGain(smp: Command): void {
     .option('--seed <n>', 'seed of the suite', '1')
     .option('--format <format>', 'table | json | csv', 'table')
     .action(async (opts: BusCliOptions & { laws: string; count: string; seed: string; format: string }) => {
+      const { autopilotGain, busLawLabels, gainTableRows, whyLawsDiffer } = await import('../../smp/index.js');
       const format = parseFormat(opts.format);
       const laws = opts.laws.split(',').map((s) => s.trim()).filter(Boolean);
       for (const l of laws) if (!(busLawIds as readonly string[]).includes(l)) throw new Error(`--laws: "${l}" is not one of ${busLawIds.join(', ')}`);

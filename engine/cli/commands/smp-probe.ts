@@ -1,5 +1,4 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { machineLine } from '../../runtime/index.js';
 import type { BusProbeResult } from '../../smp/index.js';
 import { formatRows, parseFormat, type Row } from '../output.js';
 import { interruptSignal, terminalProgress } from '../progress.js';
@@ -39,6 +38,7 @@ export function registerSmpProbe(program: Command): void {
     .option('--format <format>', 'table | json | csv', 'table')
     .action(async (opts: { threads?: number; seconds: number; save?: string; format: string }) => {
       const { runBusProbe, saveBusProbe } = await import('../../smp/index.js');
+      const { machineLine } = await import('../../runtime/index.js');
       const format = parseFormat(opts.format);
       const progress = terminalProgress('probe');
       let result: BusProbeResult;

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import {
-  analyticTable, benchSmp, busLawLabels, ioModels, lawTable, queueingAgreement, resolveScenario, simulatorAgreement, table1Hierarchy, whyLawsDiffer,
-  type IoModel, loadScenario, loadSweep, parseCpuRange, runSweep, simulateScenario, type RunMetrics,
-} from '../../smp/index.js';
+import type { IoModel, RunMetrics } from '../../smp/index.js';
+// The option defaults only, from a module without imports; the simulator loads in each action, so `--help` stays quick.
+import { table1Hierarchy } from '../../smp/analytic.js';
 import { applyBus, busFields, registerGain, withBusOptions, type BusCliOptions } from './smp-bus.js';
 import { interruptSignal, terminalProgress } from '../progress.js';
 import { benchCommand } from './bench.js';
@@ -50,6 +49,7 @@ export function registerSmp(program: Command): void {
       cpus: string; ioLoad: string; ioModel: string; busDemand: string; format: string; simulate?: boolean;
       l1Hit: string; l1Cycles: string; l2Hit: string; l2Cycles: string; memoryBusCycles: string; busClockRatio: string;
     }) => {
+      const { analyticTable, busLawLabels, ioModels, lawTable, parseCpuRange, queueingAgreement, resolveScenario, simulatorAgreement, whyLawsDiffer } = await import('../../smp/index.js');
       const format = parseFormat(opts.format);
       if (!(ioModels as readonly string[]).includes(opts.ioModel)) throw new Error(`--io-model must be one of ${ioModels.join(', ')} (got "${opts.ioModel}")`);
       const params = {
@@ -103,6 +103,7 @@ export function registerSmp(program: Command): void {
     .option('--autopilot <variant>', 'document (as the text describes it) | projected (Headroom\'s own); default: the scenario\'s, else document')
     .option('--format <format>', 'table | json', 'table')
     .action(async (file: string, opts: BusCliOptions & { format: string; autopilot?: string }) => {
+      const { loadScenario, simulateScenario } = await import('../../smp/index.js');
       const format = parseFormat(opts.format);
       let scenario = applyBus(await loadScenario(file), await busFields(opts));
       if (opts.autopilot !== undefined) {
@@ -136,6 +137,7 @@ export function registerSmp(program: Command): void {
     .option('--workers <n>', 'worker threads (default: the sweep file\'s, else one per core; 0 = in-process)')
     .option('--format <format>', 'table | json | csv', 'table')
     .action(async (file: string, opts: BusCliOptions & { csv?: string; workers?: string; format: string }) => {
+      const { busLawLabels, loadSweep, runSweep } = await import('../../smp/index.js');
       const format = parseFormat(opts.format);
       const loaded = await loadSweep(file);
       const spec = { ...loaded, base: applyBus(loaded.base, await busFields(opts)) };
@@ -179,6 +181,7 @@ export function registerSmp(program: Command): void {
     .option('--decisions <n>', 'decisions per dispatcher run', '2000000')
     .option('--format <format>', 'json', 'json')
     .action(async (opts: { decisions: string; format: string }) => {
+      const { benchSmp } = await import('../../smp/index.js');
       const decisions = Number(opts.decisions);
       if (!Number.isInteger(decisions) || decisions < 1) throw new Error(`--decisions must be a whole number ≥ 1 (got "${opts.decisions}")`);
       const result = await benchSmp({ decisions, signal: interruptSignal() });

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { fitUsl, parseThroughputCsv } from '../../analysis/index.js';
 import { formatRows, parseFormat, type OutputFormat } from '../output.js';
 
 export function registerUsl(program: Command): void {
@@ -13,6 +12,8 @@ export function registerUsl(program: Command): void {
     .option('--n-column <name>', 'header of the N column (e.g. cpus in a sweep CSV)')
     .option('--throughput-column <name>', 'header of the throughput column (e.g. autopilotThroughput)')
     .action(async (file: string, opts: { format: string; curve?: boolean; nColumn?: string; throughputColumn?: string }) => {
+      // Loaded here, not at start: the fitter (ml-levenberg-marquardt) would slow every other command.
+      const { fitUsl, parseThroughputCsv } = await import('../../analysis/index.js');
       const format: OutputFormat = parseFormat(opts.format);
       const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
         throw new Error(`${file}: cannot read (${err.code ?? err.message})`);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { newWorkspace, openWorkspace, saveWorkspace, WorkspaceError, WORKSPACE_FILE_SUFFIX } from '../../workspace/index.js';
 
 export function registerWorkspace(program: Command): void {
   const workspace = program.command('workspace').description('create and check workspace files (*.headroom.json)');
@@ -8,6 +7,8 @@ export function registerWorkspace(program: Command): void {
     .description('create a new, empty workspace file (refuses to replace an existing file)')
     .option('--name <title>', 'title of the study', 'Untitled study')
     .action(async (file: string, opts: { name: string }) => {
+      // Loaded here, not at start: the workspace schema (TypeBox, Ajv) would slow every other command.
+      const { newWorkspace, saveWorkspace, WORKSPACE_FILE_SUFFIX } = await import('../../workspace/index.js');
       if (!file.endsWith(WORKSPACE_FILE_SUFFIX)) throw new Error(`${file}: workspace files end in ${WORKSPACE_FILE_SUFFIX}`);
       const saved = await saveWorkspace(file, newWorkspace(opts.name));
       process.stdout.write(`created ${saved.path}\n`);
@@ -17,6 +18,7 @@ export function registerWorkspace(program: Command): void {
     .description('validate workspace files; exits 1 if any is invalid, naming the file and JSON path')
     .option('--all', 'list every problem of an invalid file, not only the first')
     .action(async (files: string[], opts: { all?: boolean }) => {
+      const { openWorkspace, WorkspaceError } = await import('../../workspace/index.js');
       let bad = 0;
       for (const file of files) {
         try {

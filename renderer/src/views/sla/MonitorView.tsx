@@ -10,6 +10,7 @@ import type { EngineConnection } from '../../engine/connection.js';
 import type { WorkspaceStore } from '../../state/workspace-store.js';
 import type { ViewContext } from '../registry.js';
 import { fmt, newId } from '../whatif/model.js';
+import { MetricsSetting } from './MetricsSetting.js';
 
 /** How much live history the charts keep in the page (the database keeps everything). */
 const MAX_CYCLES = 900;
@@ -207,6 +208,7 @@ export function MonitorView({ workspace, store, connection, browse }: { workspac
         {error && <p className="error" role="alert">{error}</p>}
         {demo && status && <p className={demo.mode === 'storage' ? 'hint' : 'warning'} data-testid="monitor-demo-info">{demo.detail}. Its policy and database are in {demo.folder}; Stop server ends it all.</p>}
         {dbFile && <ReportPeriods workspace={workspace} store={store} />}
+        <MetricsSetting connection={connection} running={status !== null} />
         {status?.listen && !isLoopbackHost(status.listen.host) && (
           <p className="warn" role="alert" data-testid="monitor-wide-listen">
             The SLA server is listening on {status.listen.host}:{status.listen.port}, as the policy allows: gateways on other machines can reach it, and so can anyone else on that network. Authentication still guards every gateway.
