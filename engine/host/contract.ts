@@ -8,6 +8,7 @@ import type { PolicyDiagnostic, PolicyVersion, ClassPoint, Timeline, PolicyHover
 import type { SlaServerEvent, SlaServerStatus } from '../sla/server/index.js';
 import type { ReportModel } from '../report/index.js';
 import type { BusProbeResult } from '../smp/probe/index.js';
+import type { StorageHeadroomView } from '../storage/index.js';
 
 /**
  * The one contract between the renderer and the engine. Params have schemas because they cross
@@ -102,6 +103,8 @@ export const methodParams = {
     workspace: Type.Unknown(), workspacePath: Type.Optional(FilePath), only: Type.Optional(Type.Array(Type.String({ maxLength: 300 }), { maxItems: 500 })),
     paper: Type.Union([Type.Literal('A4'), Type.Literal('Letter')]),
   }, { additionalProperties: false }),
+  // The open workspace as the user has it (unsaved edits included), as the report takes it.
+  'storage.headroom': Type.Object({ workspace: Type.Unknown(), workspacePath: Type.Optional(FilePath) }, { additionalProperties: false }),
   'usl.fit': Type.Object(
     { points: Type.Array(Type.Object({ n: Type.Number(), throughput: Type.Number() }, { additionalProperties: false }), { minItems: 1, maxItems: 100_000 }) },
     { additionalProperties: false },
@@ -229,6 +232,7 @@ export interface MethodResults {
   'smp.samples': SmpSample[];
   'messaging.sizing': ShardRecommendation & { cpus: number; deadlineMs: number; measured: { ptmaxUs: boolean; perGatewayUs: boolean } };
   'usl.fit': UslFit;
+  'storage.headroom': StorageHeadroomView;
   'report.items': ReportItemGroup[];
   'report.preview': ReportModel;
   'report.html': { html: string; title: string };

@@ -10,6 +10,7 @@ import type { FileAccess } from './file-access.js';
 import type { WorkerLane } from './offload.js';
 import { reportMethodHandlers, reportStreamHandlers } from './report-handlers.js';
 import { slaMethodHandlers } from './sla-handlers.js';
+import { storageMethodHandlers } from './storage-handlers.js';
 import type { MethodHandlers, StreamHandlers } from './service.js';
 import { RecentWorkspaces } from './recent.js';
 import { messagingMethodHandlers, messagingStreamHandlers } from './messaging-handlers.js';
@@ -92,6 +93,7 @@ export function createMethodHandlers(deps: EngineDeps): MethodHandlers {
     ...smpMethodHandlers(),
     ...slaMethodHandlers(deps),
     ...reportMethodHandlers(deps),
+    ...storageMethodHandlers(deps),
     ...messagingMethodHandlers(),
   };
 }

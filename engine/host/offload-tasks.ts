@@ -5,6 +5,7 @@
  */
 import type { PolicyCompletion, PolicyHover } from '../sla/index.js';
 import type { ReportModel } from '../report/index.js';
+import type { StorageHeadroomView } from '../storage/index.js';
 import type { PolicyCheckResult } from './contract.js';
 import type { RpcErrorBody } from './wire.js';
 
@@ -12,13 +13,15 @@ export type OffloadTask =
   | { kind: 'policy.check'; text: string }
   | { kind: 'policy.hover'; text: string; line: number; column: number }
   | { kind: 'policy.complete'; text: string; line: number; column: number }
-  | { kind: 'report.build'; workspace: unknown; workspacePath: string | null; only: string[] | null; html: { paper: 'A4' | 'Letter' } | null };
+  | { kind: 'report.build'; workspace: unknown; workspacePath: string | null; only: string[] | null; html: { paper: 'A4' | 'Letter' } | null }
+  | { kind: 'storage.headroom'; workspace: unknown; workspacePath: string | null; dbFile: string | null };
 
 export interface OffloadResults {
   'policy.check': PolicyCheckResult;
   'policy.hover': PolicyHover | null;
   'policy.complete': PolicyCompletion[];
   'report.build': { model: ReportModel; html: string | null };
+  'storage.headroom': StorageHeadroomView;
 }
 
 export interface ReportBuildProgress { done: number; total: number; label: string }

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { buildReport, renderReportHtml, ReportError } from '../report/index.js';
+import { storageHeadroomView } from '../storage/index.js';
 import { checkPolicy, policyCompletionsAt, policyHoverAt } from '../sla/index.js';
 import { validateWorkspace, WorkspaceError } from '../workspace/index.js';
 import type { OffloadReply, OffloadRequest, OffloadTask } from './offload-tasks.js';
@@ -28,6 +29,8 @@ async function run(task: OffloadTask, progress: (p: { done: number; total: numbe
       });
       return { model, html: task.html ? renderReportHtml(model, { paper: task.html.paper }) : null };
     }
+    case 'storage.headroom':
+      return storageHeadroomView(validateWorkspace(task.workspacePath ?? 'the open workspace', task.workspace), task.dbFile);
   }
 }
 

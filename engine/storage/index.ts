@@ -17,3 +17,4 @@ export {
 export { protectionNeeds, type ProtectionQuery, type ProtectionResult, type ClassOutcome, type ClassDemand } from './protection.js';
 export { StorageProbeResultSchema, StorageProbesSchema, withStorageProbe, type SavedStorageProbe } from './schema.js';
 export { saveStorageProbe } from './save.js';
+export { storageHeadroomView, probeView, MAX_POINTS, type StorageHeadroomView, type ProbeView, type LunView } from './headroom-view.js';
