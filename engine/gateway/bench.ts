@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { NbdGateway } from './gateway.js';
 import { openUpstreamBackend, type UpstreamTarget } from './upstream.js';
 import { batchCounters } from './output-batcher.js';
-import { freePort } from '../runtime/index.js';
+import { startNbdkit } from './harness.js';
 
 const run = promisify(execFile);
 
@@ -119,13 +119,13 @@ async function startBareProxy(upstreamPort: number): Promise<{ port: number; clo
  * token-bucket path runs), in one run on this machine.
  */
 export async function benchGateway(o: GatewayBenchOptions): Promise<GatewayBenchResult> {
-  const port = await freePort();
-  const nbdkit = spawn('nbdkit', ['--exit-with-parent', '-f', '-i', '127.0.0.1', '-p', String(port), 'memory', '1G'], { stdio: 'ignore' });
+  // startNbdkit waits until nbdkit itself holds its port: bench.test runs beside other tests' servers.
+  const nbdkit = await startNbdkit(['memory', '1G']);
+  const { port } = nbdkit;
   let gateway: NbdGateway | null = null;
   let unixNbdkit: ChildProcess | null = null;
   let dir: string | null = null;
   try {
-    await waitForNbd(`nbd://127.0.0.1:${port}`);
     o.log?.(`nbdkit memory on port ${port}; fio direct for ${o.runtimeSeconds} s`);
     const direct = await fio(`nbd://127.0.0.1:${port}/`, o);
     const proxy = await startBareProxy(port);
@@ -178,7 +178,7 @@ export async function benchGateway(o: GatewayBenchOptions): Promise<GatewayBench
     };
   } finally {
     await gateway?.close();
-    nbdkit.kill('SIGTERM');
+    await nbdkit.stop();
     unixNbdkit?.kill('SIGTERM');
     if (dir) await rm(dir, { recursive: true, force: true });
   }

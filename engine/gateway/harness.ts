@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, portAccepts } from '../runtime/index.js';
+import { childListening, freePort } from '../runtime/index.js';
 
 /**
  * Real processes for gateway tests, the soak command and benchmarks: an nbdkit upstream
@@ -16,16 +16,6 @@ export interface Spawned {
   stop(): Promise<void>;
 }
 
-export async function waitForPort(port: number, deadlineMs = 10_000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    const ok = await portAccepts(port);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listened on port ${port} within ${deadlineMs} ms`);
-}
-
 function stopper(child: ChildProcess): () => Promise<void> {
   return () => new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
@@ -35,53 +25,6 @@ function stopper(child: ChildProcess): () => Promise<void> {
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), 3000).unref();
   });
-}
-
-/**
- * Whether process `pid` itself holds a socket listening on TCP `port` (Linux: /proc/net/tcp{,6}
- * and the process's fds). Null where /proc cannot tell. A port that accepts connections is not
- * enough: under load another test's server can take a port we chose a moment ago.
- */
-export function holdsListeningPort(pid: number, port: number): boolean | null {
-  const inodes = new Set<string>();
-  try {
-    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-      let text = '';
-      try { text = readFileSync(table, 'utf8'); } catch { continue; }
-      for (const line of text.split('\n').slice(1)) {
-        const f = line.trim().split(/\s+/);
-        // local_address is ADDR:PORT in hex; state 0A is LISTEN; field 9 is the inode.
-        if (f.length > 9 && f[3] === '0A' && parseInt(f[1]!.split(':')[1]!, 16) === port) inodes.add(f[9]!);
-      }
-    }
-    if (inodes.size === 0) return false;
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      let target = '';
-      try { target = readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { continue; }
-      const m = /^socket:\[(\d+)\]$/.exec(target);
-      if (m && inodes.has(m[1]!)) return true;
-    }
-    return false;
-  } catch {
-    return null;
-  }
-}
-
-/** Resolves once `child` listens on `port` itself (true), or false once it has exited; throws at the deadline. */
-async function childListens(child: ChildProcess, port: number, deadlineMs = 15_000): Promise<boolean> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    if (child.exitCode !== null || child.signalCode !== null) return false;
-    const holds = holdsListeningPort(child.pid!, port);
-    if (holds === true) return true;
-    // Without /proc, fall back to "something accepts and our child is still alive a moment later".
-    if (holds === null && await portAccepts(port)) {
-      await new Promise((r) => setTimeout(r, 150));
-      return child.exitCode === null && child.signalCode === null;
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`nbdkit did not listen on 127.0.0.1:${port} within ${deadlineMs} ms`);
 }
 
 /** `nbdkit -f -p PORT [args...]`, e.g. `['memory', '64M']` or `['--filter=log', 'memory', '64M', 'logfile=F']`. */
@@ -95,7 +38,9 @@ export async function startNbdkit(args: readonly string[], port?: number): Promi
     const child = spawn('nbdkit', ['--exit-with-parent', '-f', '-p', String(p), '-i', '127.0.0.1', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (d: Buffer) => { err += d.toString(); if (err.length > 1 << 20) err = err.slice(-(1 << 19)); });
-    if (await childListens(child, p)) return { child, port: p, stderr: () => err, stop: stopper(child) };
+    const state = await childListening(child, p, 15_000);
+    if (state === 'listening') return { child, port: p, stderr: () => err, stop: stopper(child) };
+    if (state === 'timeout') { child.kill('SIGKILL'); throw new Error(`nbdkit did not listen on 127.0.0.1:${p} within 15 s: ${err.trim()}`); }
     if (port !== undefined || attempt >= 4) throw new Error(`nbdkit did not start on 127.0.0.1:${p}: ${err.trim() || `exit ${child.exitCode}`}`);
   }
 }

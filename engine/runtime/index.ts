@@ -2,5 +2,5 @@ export { packageRoot, resolveWorkerScript, rendererDistDir, samplesDir, configDi
 export { createLogger, type Logger } from './log.js';
 export { headroomVersion } from './version.js';
 export { compileSchema, jsonPathOf, describeSchemaError, type ErrorObject, type ValidateFunction } from './schema.js';
-export { freePort, portAccepts } from './ports.js';
+export { childListening, freePort, holdsListeningPort, portAccepts } from './ports.js';
 export { describeMachine, machineLine, type MachineDescription } from './machine.js';

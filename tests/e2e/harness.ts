@@ -11,7 +11,7 @@ export function haveCommand(command: string): boolean {
 }
 
 export { freePort } from '../../engine/runtime/index.js';
-import { portAccepts } from '../../engine/runtime/index.js';
+import { childListening } from '../../engine/runtime/index.js';
 
 export interface Child {
   name: string;
@@ -57,14 +57,9 @@ export async function waitForOutput(child: Child, pattern: RegExp, timeoutMs: nu
 
 /** Waits until something accepts TCP connections on 127.0.0.1:port (nbdkit prints nothing when it is ready). */
 export async function waitForListener(child: Child, port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await portAccepts(port);
-    if (ok) return;
-    if (child.process.exitCode !== null) throw new Error(`${child.name} exited (${child.process.exitCode}) before listening on ${port}: ${child.output().slice(-2000)}`);
-    if (Date.now() > deadline) throw new Error(`${child.name}: nothing listening on ${port} within ${timeoutMs} ms: ${child.output().slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const state = await childListening(child.process, port, timeoutMs);
+  if (state === 'exited') throw new Error(`${child.name} exited (${child.process.exitCode}) before listening on ${port}: ${child.output().slice(-2000)}`);
+  if (state === 'timeout') throw new Error(`${child.name}: nothing listening on ${port} within ${timeoutMs} ms: ${child.output().slice(-2000)}`);
 }
 
 /** SIGTERM, then SIGKILL if it has not exited within graceMs. */

@@ -3,7 +3,7 @@ import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_FLEET_SECRET, startFleet, type Fleet } from '../../fleet/index.js';
-import { freePort, packageRoot, portAccepts, samplesDir, type Logger } from '../../runtime/index.js';
+import { childListening, freePort, packageRoot, samplesDir, type Logger } from '../../runtime/index.js';
 
 /**
  * Something to watch in the Monitor on first start: the pieces of samples/sla-demo, started by the
@@ -132,14 +132,9 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Wait until something accepts connections on the port, or the process that should serve it has died. */
+/** Wait until the process that should serve the port listens on it itself, or has died. */
 async function waitForPort(port: number, what: string, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`demo: ${what} exited (code ${child.exitCode}) before it listened on 127.0.0.1:${port}`);
-    const up = await portAccepts(port);
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`demo: ${what} did not listen on 127.0.0.1:${port} within ${timeoutMs / 1000} s`);
+  const state = await childListening(child, port, timeoutMs);
+  if (state === 'exited') throw new Error(`demo: ${what} exited (code ${child.exitCode}) before it listened on 127.0.0.1:${port}`);
+  if (state === 'timeout') throw new Error(`demo: ${what} did not listen on 127.0.0.1:${port} within ${timeoutMs / 1000} s`);
 }
