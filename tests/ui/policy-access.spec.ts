@@ -1,28 +1,11 @@
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Page } from '@playwright/test';
-import { chooseInDialog, expect, openStudy, repoRoot, test } from './workbench.js';
-
-/** Start a new line holding exactly `text` at its indentation, whatever Monaco's auto-indent did. */
-async function newLine(page: Page, text: string): Promise<void> {
-  // Close any suggestions (word suggestions open a moment after typing), so Enter makes a new line.
-  await expect(async () => {
-    await page.keyboard.press('Escape');
-    await expect(page.locator('.suggest-widget')).toBeHidden({ timeout: 500 });
-  }).toPass({ timeout: 10_000 });
-  await page.keyboard.press('End');
-  await page.keyboard.press('Enter');
-  await page.keyboard.press('Shift+Home');
-  await page.keyboard.type(text);
-}
+import { chooseInDialog, expect, openStudy, repoRoot, newLine, test, writePolicy } from './workbench.js';
 
 test('Policies: completion and hover offer the access lists (lun, gateway, hosts; host, mode; rw and ro)', async ({ page, workbench }) => {
   const file = path.join(workbench.dir, 'access.headroom.json');
   await copyFile(path.join(repoRoot, 'samples', 'capacity-study.headroom.json'), file);
-  await mkdir(path.join(workbench.dir, 'secrets'), { recursive: true });
-  await writeFile(path.join(workbench.dir, 'secrets', 'gw1.secret'), 'ui-test-secret\n');
-  const sample = await readFile(path.join(repoRoot, 'samples', 'policies', 'gold-bronze.yaml'), 'utf8');
-  await writeFile(path.join(workbench.dir, 'gold-bronze.yaml'), sample.trimEnd() + '\n');
+  await writePolicy(workbench.dir);
   await openStudy(page, workbench.url, file);
   await page.getByTestId('explorer-policies').click();
   const view = page.getByTestId('policies-view');

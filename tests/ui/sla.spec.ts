@@ -1,22 +1,9 @@
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort } from '../../engine/runtime/ports.js';
 import { bronzeJob, goldJob, nbdkitArgs } from '../e2e/gold-bronze.js';
 import { fioArgs, startChild, stopAll, stopChild, waitForListener, type Child } from '../e2e/harness.js';
-import { chooseInDialog, expect, openStudy, repoRoot, screenshotDir, test } from './workbench.js';
-
-/** A policy for this test: the sample's gold/bronze classes, its gateway connecting in with a secret file here. */
-async function writePolicy(dir: string, targetMs?: number): Promise<string> {
-  const sample = await readFile(path.join(repoRoot, 'samples', 'policies', 'gold-bronze.yaml'), 'utf8');
-  await mkdir(path.join(dir, 'secrets'), { recursive: true });
-  await writeFile(path.join(dir, 'secrets', 'gw1.secret'), 'ui-test-secret\n');
-  const policy = path.join(dir, 'gold-bronze.yaml');
-  let text = sample.replace(/pollIntervalMs: \d+/, 'pollIntervalMs: 1000');
-  // A tight target makes the UI test's short run show a violation and its correction for sure.
-  if (targetMs !== undefined) text = text.replace(/(latencyTarget:\s*\n\s*percentile: p\d\d\s*\n\s*ms:) \d+/, `$1 ${targetMs}`);
-  await writeFile(policy, text);
-  return policy;
-}
+import { chooseInDialog, expect, openStudy, repoRoot, newLine, screenshotDir, test, writePolicy } from './workbench.js';
 
 test('Policies: Monaco edits the policy with schema completion and inline errors; the checker names line and column', async ({ page, workbench }) => {
   const csp: string[] = [];
@@ -56,12 +43,8 @@ test('Policies: Monaco edits the policy with schema completion and inline errors
   await expect(view.getByTestId('policy-apply')).toBeDisabled();
 
   // Completion from the schema: a new key in a class offers the schema's properties.
-  await page.keyboard.press('Escape'); // close any word suggestions typing opened, so Enter makes a new line
-  await page.keyboard.press('End');
-  await page.keyboard.press('Enter');
-  // Exactly a class property's indentation, whatever the editor's auto-indent did.
-  await page.keyboard.press('Shift+Home');
-  await page.keyboard.type('    ');
+  // A new line at exactly a class property's indentation.
+  await newLine(page, '    ');
   await page.keyboard.press('Control+Space');
   await expect(page.locator('.suggest-widget')).toBeVisible();
   await expect(page.locator('.suggest-widget')).toContainText(/throttleable|floor|limit|reservation/);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,4 +69,33 @@ export async function chooseInDialog(page: import('@playwright/test').Page, fold
   await dialog.getByTestId('file-dialog-folder').press('Enter');
   await expect(dialog.getByTestId('file-dialog-list')).toHaveAttribute('data-dir', folder);
   await dialog.getByText(name, { exact: true }).dblclick();
+}
+
+/** samples/policies/gold-bronze.yaml in `dir` (polling each second), with gw1's secret beside it; optionally a tighter latency target. */
+export async function writePolicy(dir: string, targetMs?: number): Promise<string> {
+  const sample = await readFile(path.join(repoRoot, 'samples', 'policies', 'gold-bronze.yaml'), 'utf8');
+  await mkdir(path.join(dir, 'secrets'), { recursive: true });
+  await writeFile(path.join(dir, 'secrets', 'gw1.secret'), 'ui-test-secret\n');
+  const policy = path.join(dir, 'gold-bronze.yaml');
+  let text = sample.replace(/pollIntervalMs: \d+/, 'pollIntervalMs: 1000');
+  // A tight target makes the UI test's short run show a violation and its correction for sure.
+  if (targetMs !== undefined) text = text.replace(/(latencyTarget:\s*\n\s*percentile: p\d\d\s*\n\s*ms:) \d+/, `$1 ${targetMs}`);
+  await writeFile(policy, text);
+  return policy;
+}
+
+/** In the focused Monaco editor, start a new line holding exactly `text`, whatever its auto-indent did. */
+export async function newLine(page: import('@playwright/test').Page, text: string): Promise<void> {
+  // Close any suggestions (word suggestions open a moment after typing), so none takes the keys below.
+  await expect(async () => {
+    await page.keyboard.press('Escape');
+    await expect(page.locator('.suggest-widget')).toBeHidden({ timeout: 500 });
+  }).toPass({ timeout: 10_000 });
+  await page.keyboard.press('End');
+  // The line break goes in as typed text, not as an Enter key: a word suggestion that opens just
+  // after the check above would take the Enter, and Shift+Home would then select (and the typing
+  // replace) the line before.
+  await page.keyboard.insertText('\n');
+  await page.keyboard.press('Shift+Home');
+  await page.keyboard.type(text);
 }
