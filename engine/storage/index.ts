@@ -18,3 +18,4 @@ export { protectionNeeds, type ProtectionQuery, type ProtectionResult, type Clas
 export { StorageProbeResultSchema, StorageProbesSchema, withStorageProbe, type SavedStorageProbe } from './schema.js';
 export { saveStorageProbe } from './save.js';
 export { storageHeadroomView, probeView, MAX_POINTS, type StorageHeadroomView, type ProbeView, type LunView } from './headroom-view.js';
+export { writeProbeToDatabase, storedStorageProbes, readStoredProbes, probedLun, type StoredStorageProbe } from './probe-db.js';

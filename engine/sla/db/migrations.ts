@@ -132,9 +132,46 @@ export const migrations: readonly Migration[] = [
       CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `,
   },
+  {
+    version: 3,
+    description: 'storage probes (headroom storage probe --db, the Headroom view): fio at rising iodepth against a LUN, step by step',
+    sql: `
+      -- One probe; \`steps\` is how many step rows it was written with, in the same transaction.
+      CREATE TABLE storage_probes (
+        id INTEGER PRIMARY KEY,
+        uri TEXT NOT NULL,
+        lun TEXT,
+        bs TEXT NOT NULL,
+        block_bytes INTEGER NOT NULL,
+        rw TEXT NOT NULL,
+        seconds_per_step REAL NOT NULL,
+        started_at INTEGER NOT NULL,
+        complete INTEGER NOT NULL,
+        steps INTEGER NOT NULL
+      );
+      CREATE INDEX storage_probes_lun ON storage_probes (lun, started_at);
+      CREATE TABLE storage_probe_steps (
+        probe_id INTEGER NOT NULL REFERENCES storage_probes(id) ON DELETE CASCADE,
+        step INTEGER NOT NULL,
+        iodepth INTEGER NOT NULL,
+        iops REAL NOT NULL, mbps REAL NOT NULL,
+        mean_ms REAL NOT NULL, p50_ms REAL NOT NULL, p95_ms REAL NOT NULL, p99_ms REAL NOT NULL,
+        ios INTEGER NOT NULL,
+        PRIMARY KEY (probe_id, step)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = migrations.at(-1)!.version;
+
+/**
+ * The oldest version a read-only reader (a report, a fit) can read: version 3 only added the
+ * storage probe tables, which a reader of a version 2 database finds absent and takes for none.
+ * A read-only reader cannot migrate, so refusing version 2 would lock reports out of every
+ * database an older server wrote until a server opened it again.
+ */
+export const READABLE_FROM_VERSION = 2;
 
 /** Brings a database to `target` (default: the latest). Refuses a database newer than this code. */
 export function migrate(db: Database.Database, target = SCHEMA_VERSION): { from: number; to: number } {

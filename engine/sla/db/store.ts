@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { migrate, SCHEMA_VERSION } from './migrations.js';
+import { migrate, READABLE_FROM_VERSION, SCHEMA_VERSION } from './migrations.js';
 import {
   DEFAULT_RETENTION, VALUES_PER_SAMPLE,
   type ActionRecord, type AlertRecord, type ClassPoint, type ClassSeriesQuery, type GatewayLatest, type PackedSamples,
@@ -58,9 +58,9 @@ export class SlaStore {
     if (options.readonly) {
       this.db = new Database(file, { readonly: true, fileMustExist: true });
       const version = this.db.pragma('user_version', { simple: true }) as number;
-      if (version !== SCHEMA_VERSION) {
+      if (version < READABLE_FROM_VERSION || version > SCHEMA_VERSION) {
         this.db.close();
-        throw new Error(`${file}: SLA database schema version ${version}, this Headroom reads version ${SCHEMA_VERSION}`);
+        throw new Error(`${file}: SLA database schema version ${version}, this Headroom reads versions ${READABLE_FROM_VERSION} to ${SCHEMA_VERSION}`);
       }
     } else {
       this.db = new Database(file);
