@@ -7,7 +7,7 @@ import { startNbdkit } from '../gateway/harness.js';
 import { headroom } from '../../tests/headroom-cli.js';
 import { openWorkspace } from '../workspace/index.js';
 import { syntheticSteps } from './testing/synthetic-steps.js';
-import { fitStorageModel, headroomAt, runProbe, saveStorageProbe, type ProbeResult, type ProbeStep, type StorageModel } from './index.js';
+import { fitStorageModel, headroomAt, readStoredProbes, runProbe, saveStorageProbe, type ProbeResult, type ProbeStep, type StorageModel } from './index.js';
 
 
 function fitted(steps: ProbeStep[]): StorageModel {
@@ -112,12 +112,13 @@ describe('storage probe through a gateway against storage of known capacity', ()
 });
 
 describe('storage probe from the command line', () => {
-  it('prints the steps as JSON through a real gateway and adds each probe to the workspace (created when missing, then appended), validated', async () => {
+  it('prints the steps as JSON through a real gateway, adds each probe to the workspace (created when missing, then appended), validated, and to the SLA database', async () => {
     const lun = await ratedLun(16_000_000);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'headroom-storage-ws-'));
     try {
       const ws = path.join(dir, 'study.headroom.json');
-      const first = await headroom('storage', 'probe', lun.uri, '--seconds', '7', '--save', ws, '--format', 'json');
+      const db = path.join(dir, 'sla.db');
+      const first = await headroom('storage', 'probe', lun.uri, '--seconds', '7', '--save', ws, '--db', db, '--format', 'json');
       expect(first.code).toBe(0);
       const probe = JSON.parse(first.stdout) as ProbeResult;
       // eslint-disable-next-line no-console
@@ -125,6 +126,8 @@ describe('storage probe from the command line', () => {
       expect(probe.complete).toBe(true);
       expect(probe.steps.map((s) => s.iodepth)).toEqual([1, 2, 4, 8, 16, 32]);
       expect(first.stderr).toMatch(/saved as storage-1 in .*study\.headroom\.json/);
+      expect(first.stderr).toMatch(/stored as probe 1 in the SLA database .*sla\.db/);
+      expect(readStoredProbes(db)).toEqual([{ id: 1, lun: 'lun0', result: probe }]);
       expect(await saveStorageProbe(ws, probe)).toEqual({ path: ws, id: 'storage-2' });
       const opened = await openWorkspace(ws);
       expect(opened.workspace.name).toBe('study');

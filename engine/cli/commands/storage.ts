@@ -47,9 +47,10 @@ export function registerStorage(program: Command): void {
     .option('--rw <mode>', 'randread | randrw', 'randread')
     .option('--seconds <s>', 'whole run, split over a warm-up and the steps', '14')
     .option('--save <workspace>', 'add the probe to this workspace (created when missing)')
+    .option('--db <file>', 'add the probe to this SLA database (created, or migrated, when needed)')
     .option('--format <format>', 'table | json | csv', 'table')
-    .action(async (uri: string, opts: { bs: string; rw: string; seconds: string; save?: string; format: string }) => {
-      const { runProbe, saveStorageProbe } = await import('../../storage/index.js');
+    .action(async (uri: string, opts: { bs: string; rw: string; seconds: string; save?: string; db?: string; format: string }) => {
+      const { runProbe, saveStorageProbe, writeProbeToDatabase } = await import('../../storage/index.js');
       const format = parseFormat(opts.format);
       if (opts.rw !== 'randread' && opts.rw !== 'randrw') throw new Error(`--rw must be randread or randrw (got "${opts.rw}")`);
       const progress = terminalProgress('probe');
@@ -66,6 +67,10 @@ export function registerStorage(program: Command): void {
       if (opts.save && result.steps.length > 0) {
         const saved = await saveStorageProbe(opts.save, result);
         process.stderr.write(`saved as ${saved.id} in ${saved.path}\n`);
+      }
+      if (opts.db && result.steps.length > 0) {
+        const stored = writeProbeToDatabase(opts.db, result);
+        process.stderr.write(`stored as probe ${stored.id} in the SLA database ${stored.file}\n`);
       }
       if (format === 'json') process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       else process.stdout.write(formatRows(result.steps.map((s) => ({ ...s })), format));
