@@ -8,7 +8,7 @@ import type { PolicyDiagnostic, PolicyVersion, ClassPoint, Timeline, PolicyHover
 import type { SlaServerEvent, SlaServerStatus } from '../sla/server/index.js';
 import type { ReportModel } from '../report/index.js';
 import type { BusProbeResult } from '../smp/probe/index.js';
-import type { StorageHeadroomView } from '../storage/index.js';
+import type { ProbeResult, StorageHeadroomView } from '../storage/index.js';
 
 /**
  * The one contract between the renderer and the engine. Params have schemas because they cross
@@ -152,6 +152,18 @@ export const streamParams = {
     { threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })), seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 600 })) },
     { additionalProperties: false },
   ),
+  // A LUN through a gateway, from the Headroom view. 7 s is the least runProbe takes: a warm-up and six steps.
+  'storage.probe': Type.Object(
+    {
+      uri: Type.String({ minLength: 8, maxLength: 2000, pattern: '^nbds?://' }),
+      bs: Type.Optional(Type.String({ minLength: 1, maxLength: 16, pattern: '^[0-9]+[kKmM]?$' })),
+      rw: Type.Optional(Type.Union([Type.Literal('randread'), Type.Literal('randrw')])),
+      seconds: Type.Optional(Type.Number({ minimum: 7, maximum: 600 })),
+      // The workspace's SLA database, written through the engine's file grants like any other file.
+      slaDb: Type.Optional(FilePath),
+    },
+    { additionalProperties: false },
+  ),
   'workspace.scan': Type.Object(
     { dir: FilePath, maxDepth: Type.Optional(Type.Integer({ minimum: 0, maximum: 12 })) },
     { additionalProperties: false },
@@ -271,8 +283,23 @@ export interface StreamTypes {
   'workspace.scan': { progress: ScanProgress; result: ScanResult };
   'smp.sweep': { progress: SweepProgressUpdate; result: SweepResult };
   'smp.probe': { progress: { done: number; total: number; label: string }; result: BusProbeResult };
+  'storage.probe': { progress: { done: number; total: number; label: string }; result: StorageProbeRun };
   'messaging.run': { progress: { done: number; total: number; label: string }; result: MessagingStudyResult };
   'report.export': { progress: { done: number; total: number; label: string }; result: ReportExportResult };
+}
+
+/**
+ * Streams whose cancel stops the work early and answers with what it finished (the result says
+ * so), instead of failing with 'cancelled': a storage probe keeps its finished steps.
+ */
+export const STREAMS_ANSWERING_CANCEL: ReadonlySet<string> = new Set<StreamName>(['storage.probe']);
+
+/** A storage probe run from the view, and where it went in the workspace's SLA database. */
+export interface StorageProbeRun {
+  /** `complete` is false when cancelled: `steps` holds the steps that finished. */
+  probe: ProbeResult;
+  /** Null when no SLA database was given, or nothing finished to store. */
+  database: { file: string; probeId: number | null; error: string | null } | null;
 }
 
 /** Events the engine pushes without being asked. */

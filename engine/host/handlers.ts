@@ -11,6 +11,7 @@ import type { WorkerLane } from './offload.js';
 import { reportMethodHandlers, reportStreamHandlers } from './report-handlers.js';
 import { slaMethodHandlers } from './sla-handlers.js';
 import { storageMethodHandlers } from './storage-handlers.js';
+import { storageProbeStreamHandlers } from './storage-probe-handlers.js';
 import type { MethodHandlers, StreamHandlers } from './service.js';
 import { RecentWorkspaces } from './recent.js';
 import { messagingMethodHandlers, messagingStreamHandlers } from './messaging-handlers.js';
@@ -142,6 +143,7 @@ export function createStreamHandlers(deps: EngineDeps): StreamHandlers {
     },
     ...smpStreamHandlers(),
     ...probeStreamHandlers(),
+    ...storageProbeStreamHandlers(deps),
     ...messagingStreamHandlers(),
     ...reportStreamHandlers(deps),
   };

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { compileSchema, describeSchemaError, type Logger } from '../runtime/index.js';
 import {
-  methodParams, streamParams,
+  methodParams, streamParams, STREAMS_ANSWERING_CANCEL,
   type EngineEvents, type EventName, type MethodName, type MethodResults, type ParamsOf,
   type StreamName, type StreamParamsOf, type StreamTypes,
 } from './contract.js';
@@ -86,7 +86,7 @@ export class EngineService {
   private async run(id: number, method: string, params: unknown, ctx: CallContext, send: (m: ServerMessage) => void): Promise<void> {
     try {
       const result = await this.dispatch(id, method, params, ctx, send);
-      if (ctx.signal.aborted) throw ctx.signal.reason instanceof RpcError ? ctx.signal.reason : new RpcError({ code: 'cancelled', message: 'cancelled' });
+      if (ctx.signal.aborted && !STREAMS_ANSWERING_CANCEL.has(method)) throw ctx.signal.reason instanceof RpcError ? ctx.signal.reason : new RpcError({ code: 'cancelled', message: 'cancelled' });
       send({ kind: 'result', id, result });
     } catch (err) {
       const error = toRpcError(err, method);

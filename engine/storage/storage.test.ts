@@ -2,10 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NbdGateway, openUpstreamBackend } from '../gateway/index.js';
-import { startNbdkit } from '../gateway/harness.js';
 import { headroom } from '../../tests/headroom-cli.js';
 import { openWorkspace } from '../workspace/index.js';
+import { ratedLun } from './testing/rated-lun.js';
 import { syntheticSteps } from './testing/synthetic-steps.js';
 import { fitStorageModel, headroomAt, readStoredProbes, runProbe, saveStorageProbe, type ProbeResult, type ProbeStep, type StorageModel } from './index.js';
 
@@ -55,25 +54,6 @@ describe('storage load–latency model', () => {
     expect(impossible.headroomPercent.value).toBe(-100);
   });
 });
-
-/**
- * nbdkit memory, one request at a time, each taking its size at `bitsPerSecond`, behind a Headroom
- * gateway. The rate filter's bucket holds 0.2 s of credit instead of its default 2 s, so a probe of a
- * few seconds measures the sustained rate rather than a banked burst.
- */
-async function ratedLun(bitsPerSecond: number): Promise<{ uri: string; close: () => Promise<void> }> {
-  const upstream = await startNbdkit(['--filter=noparallel', '--filter=rate', 'memory', '1G', 'serialize=all-requests', `rate=${bitsPerSecond}`, 'burstiness=0.2']);
-  const { port } = upstream;
-  try {
-    const backend = await openUpstreamBackend({ target: { host: '127.0.0.1', port, exportName: '' } });
-    const gateway = new NbdGateway({ luns: [{ name: 'lun0', backend }], statsIntervalSeconds: 1 });
-    const address = await gateway.listen('127.0.0.1', 0);
-    return { uri: `nbd://127.0.0.1:${address.port}/probe/lun0`, close: async () => { await gateway.close(); await upstream.stop(); } };
-  } catch (err) {
-    await upstream.stop();
-    throw err;
-  }
-}
 
 describe('storage probe through a gateway against storage of known capacity', () => {
   // 4 KiB I/Os: 16 Mbit/s is 488 IOPS, 64 Mbit/s is 1953 IOPS.
