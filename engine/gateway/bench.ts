@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { performance } from 'node:perf_hooks';
 import { NbdGateway } from './gateway.js';
 import { openUpstreamBackend, type UpstreamTarget } from './upstream.js';
 import { batchCounters } from './output-batcher.js';

@@ -54,7 +54,7 @@ export const VIEWS: ViewDefinition[] = [
   { id: 'messaging', title: 'Messaging', section: 'study', render: (c) => <MessagingView workspace={c.workspace} store={c.store} connection={c.connection} /> },
   { id: 'policies', title: 'Policies', section: 'study', render: (c) => <PoliciesView workspace={c.workspace} store={c.store} connection={c.connection} browse={c.browse} samplesDir={c.info?.samplesDir ?? null} /> },
   { id: 'monitor', title: 'Monitor', section: 'study', render: (c) => <MonitorView workspace={c.workspace} store={c.store} connection={c.connection} browse={c.browse} /> },
-  { id: 'headroom', title: 'Headroom', section: 'study', render: (c) => <HeadroomView workspace={c.workspace} workspacePath={c.workspacePath} connection={c.connection} /> },
+  { id: 'headroom', title: 'Headroom', section: 'study', render: (c) => <HeadroomView workspace={c.workspace} workspacePath={c.workspacePath} connection={c.connection} store={c.store} /> },
   { id: 'reports', title: 'Reports', section: 'study', render: (c) => <ReportsView workspace={c.workspace} workspacePath={c.workspacePath} connection={c.connection} browse={c.browse} shell={c.shell} /> },
   { id: 'engine', title: 'Engine', section: 'tools', render: (c) => <EngineView connection={c.connection} info={c.info} onOpen={c.openPath} />, renderTool: (c) => <EngineView connection={c.connection} info={c.info} onOpen={c.openPath} /> },
 ];

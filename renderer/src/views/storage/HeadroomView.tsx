@@ -4,7 +4,9 @@ import type { LunView, ProbeView, StorageHeadroomView } from '../../../../engine
 import type { Workspace } from '../../../../engine/workspace/schema.js';
 import { Chart } from '../../components/Chart.js';
 import type { EngineConnection } from '../../engine/connection.js';
+import type { WorkspaceStore } from '../../state/workspace-store.js';
 import { fmt } from '../whatif/model.js';
+import { ProbeForm } from './ProbeForm.js';
 
 const day = (t: number | null | undefined): string => (t == null ? '—' : new Date(t).toISOString().slice(0, 10));
 const iso = (t: number): string => new Date(t).toISOString();
@@ -13,8 +15,9 @@ const iso = (t: number): string => new Date(t).toISOString();
  * How much more load each LUN takes before latency breaks, and when growth gets there: each saved
  * probe refitted, and each LUN of the workspace's SLA database with its capacity, today's demand,
  * the headroom between them and the forecast. The engine computes it all (storage.headroom).
+ * A LUN can be probed from here too (ProbeForm); the new probe joins the workspace and its panel.
  */
-export function HeadroomView({ workspace, workspacePath, connection }: { workspace: Workspace; workspacePath: string | null; connection: EngineConnection }) {
+export function HeadroomView({ workspace, workspacePath, connection, store }: { workspace: Workspace; workspacePath: string | null; connection: EngineConnection; store: WorkspaceStore }) {
   const [view, setView] = useState<StorageHeadroomView | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -29,20 +32,25 @@ export function HeadroomView({ workspace, workspacePath, connection }: { workspa
 
   if (error) return <section className="panel"><h2>Headroom</h2><p className="error" role="alert" data-testid="headroom-error">{error}</p></section>;
   if (!view) return <section className="panel"><h2>Headroom</h2><p className="muted" data-testid="headroom-loading">Fitting…</p></section>;
+  const probeForm = <ProbeForm workspace={workspace} store={store} connection={connection} />;
   if (view.probes.length === 0 && view.database === null) {
     return (
+      <div className="headroom-view">
+      {probeForm}
       <section className="panel" data-testid="headroom-empty">
         <h2>Headroom</h2>
         <p>Nothing to fit yet: this workspace holds no storage probe and names no SLA database.</p>
         <ul>
-          <li>Probe a LUN through a Headroom gateway and save it here: <code className="mono">headroom storage probe nbd://HOST:PORT/HOST-ID/LUN --save {workspacePath ?? 'WORKSPACE.headroom.json'}</code>, then reopen the workspace.</li>
+          <li>Probe a LUN above, or from the command line and save it here: <code className="mono">headroom storage probe nbd://HOST:PORT/HOST-ID/LUN --save {workspacePath ?? 'WORKSPACE.headroom.json'}</code>, then reopen the workspace.</li>
           <li>Or name the SLA database the Monitor stores intervals in (Monitor view): each of its LUNs gets a capacity, a demand trend and the date they meet.</li>
         </ul>
       </section>
+      </div>
     );
   }
   return (
     <div className="headroom-view" data-testid="headroom-view">
+      {probeForm}
       {view.database && <DatabasePanel database={view.database} />}
       {view.probes.map((p) => <ProbePanel key={p.id} probe={p} />)}
     </div>
