@@ -46,8 +46,10 @@ export interface ChartSeries {
   y: number[];
   /** Dashed lines mark models and fits against measured or simulated solid lines. */
   dash?: boolean;
-  /** Markers only (measured points under a fitted curve). */
+  /** Markers only (measured points). */
   markersOnly?: boolean;
+  /** A line without markers (a fitted curve, drawn before the measured points so they stay visible on top). */
+  linesOnly?: boolean;
 }
 
 /**

@@ -27,9 +27,10 @@ export const pageScript = String.raw`
       if (spec.kind === 'bar') return { type: 'bar', name: s.name, x: s.x, y: s.y, marker: { color: color } };
       return {
         type: 'scatter', name: s.name, x: s.x, y: s.y,
-        mode: s.markersOnly ? 'markers' : (s.x.length <= 30 ? 'lines+markers' : 'lines'),
+        mode: s.markersOnly ? 'markers' : (s.linesOnly || s.x.length > 30 ? 'lines' : 'lines+markers'),
         line: { color: color, width: s.x.length > 100 ? 1 : 2, dash: s.dash ? 'dash' : 'solid' },
-        marker: { color: color, size: 6 },
+        // A few measured points alone carry the chart: larger markers, so they read at print size.
+        marker: { color: color, size: s.markersOnly && s.x.length <= 30 ? 8 : 6 },
       };
     });
   }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildReport, csvFileName, writeCsvTables, type ReportSection } from '../report/index.js';
+import { buildReport, csvFileName, renderReportHtml, writeCsvTables, type ReportSection } from '../report/index.js';
 import { newWorkspace, saveWorkspace } from '../workspace/index.js';
 import { fitFromDatabase, fitStorageModel, withStorageProbe, type ProbeResult } from './index.js';
 import { writeSyntheticDb } from './testing/synthetic-db.js';
@@ -46,11 +46,24 @@ describe('the report\'s storage headroom section', () => {
     expect(probeSection.tables.map((t) => t.id)).toEqual(['storage.probe.storage-1.steps', 'storage.probe.storage-1.model']);
     const fitted = fitStorageModel(probe.steps, 4096);
     if (!fitted.fitted) throw new Error(fitted.reason);
-    expect(probeSection.tables[1]!.rows[0]).toEqual(['capacity_iops', fitted.capacityIops.value, fitted.capacityIops.low, fitted.capacityIops.high]);
+    // Printed as words with units (the parameters as rows); the CSV has a column per parameter, its unit in the name.
+    const html = renderReportHtml(model, { paper: 'A4' }).replace(/<[^>]+>/g, '');
+    for (const words of ['Capacity (IOPS)', 'Service demand D (ms)', 'Intercept a (ms)', 'Unloaded mean latency (ms)', 'R²']) expect(html).toContain(words);
+    for (const code of ['capacity_iops', 'service_demand_ms', 'intercept_ms', 'r_squared']) expect(html).not.toContain(code);
+    // The measured points are drawn after the fitted line, so they stay on top of it.
+    const chart = probeSection.charts[0]!;
+    if (chart.kind === 'heatmap') throw new Error('expected a line chart');
+    expect(chart.series.map((c) => [c.name, c.linesOnly === true, c.markersOnly === true])).toEqual([['fit: a + D·N', true, false], ['measured mean', false, true]]);
     const lun = child(storage, 'storage.headroom');
     expect(lun.charts.map((c) => c.title)).toEqual(['Demand and forecast: lun0 (gateway gw1)']);
     const out = path.join(dir, 'csv');
     await writeCsvTables(model, out);
+    const fitCsv = parse(await readFile(path.join(out, csvFileName('storage.probe.storage-1.model')), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(fitCsv.map((r) => r.bound)).toEqual(['Estimate', 'Low (95%)', 'High (95%)']);
+    expect(Object.keys(fitCsv[0]!)).toEqual(['bound', 'capacity_iops', 'service_demand_ms', 'intercept_ms', 'unloaded_mean_ms', 'r_squared']);
+    expect(Number(fitCsv[0]!.capacity_iops)).toBe(fitted.capacityIops.value);
+    expect(Number(fitCsv[1]!.capacity_iops)).toBe(fitted.capacityIops.low);
+    expect(Number(fitCsv[2]!.service_demand_ms)).toBe(fitted.serviceDemandMs.high);
     const capacity = parse(await readFile(path.join(out, csvFileName('storage.headroom.capacity')), 'utf8'), { columns: true }) as Record<string, string>[];
     const [fit] = fitFromDatabase(dbFile);
     if (!fit!.model.fitted) throw new Error(fit!.model.reason);

@@ -57,20 +57,29 @@ function probeSection(probe: SavedStorageProbe): ReportSection {
     section.paragraphs.push(`No model: ${model.reason}.`);
     return section;
   }
-  section.tables.push(table(`${section.id}.model`, 'Fitted model', [
-    col('parameter', 'Parameter'), col('value', 'Value', { digits: 3 }), col('low', 'Low', { digits: 3 }), col('high', 'High', { digits: 3 }),
+  // Printed with the parameters as rows, in words with units; the CSV keeps one machine-readable
+  // column per parameter (unit in the name) and a row per bound.
+  const fit = table(`${section.id}.model`, 'Fitted model', [
+    col('bound', 'Parameter'),
+    col('capacity_iops', 'Capacity', { unit: 'IOPS', digits: 1 }),
+    col('service_demand_ms', 'Service demand D', { unit: 'ms', digits: 4 }),
+    col('intercept_ms', 'Intercept a', { unit: 'ms', digits: 4 }),
+    col('unloaded_mean_ms', 'Unloaded mean latency', { unit: 'ms', digits: 4 }),
+    col('r_squared', 'R²', { digits: 4 }),
   ], [
-    ['capacity_iops', model.capacityIops.value, finiteOrNull(model.capacityIops.low), finiteOrNull(model.capacityIops.high)],
-    ['service_demand_ms', model.serviceDemandMs.value, model.serviceDemandMs.low, model.serviceDemandMs.high],
-    ['intercept_ms', model.interceptMs.value, model.interceptMs.low, model.interceptMs.high],
-    ['r_squared', model.rSquared, null, null],
-  ], `${model.confidence * 100}% intervals; fitted over iodepths ${model.saturatedDepths.join(', ')}.`));
+    ['Estimate', model.capacityIops.value, model.serviceDemandMs.value, model.interceptMs.value, model.unloadedMs, model.rSquared],
+    [`Low (${model.confidence * 100}%)`, finiteOrNull(model.capacityIops.low), model.serviceDemandMs.low, model.interceptMs.low, null, null],
+    [`High (${model.confidence * 100}%)`, finiteOrNull(model.capacityIops.high), model.serviceDemandMs.high, model.interceptMs.high, null, null],
+  ], `Mean latency = a + D·iodepth, fitted over iodepths ${model.saturatedDepths.join(', ')}; capacity 1/D; ${model.confidence * 100}% intervals.`);
+  fit.transpose = true;
+  section.tables.push(fit);
   const depths = r.steps.map((s) => s.iodepth);
   section.charts.push({
     id: `${section.id}.latency`, title: 'Mean latency against iodepth', kind: 'line', xLabel: 'iodepth (I/Os in flight)', yLabel: 'mean latency (ms)', xLog: true,
     series: [
-      { name: 'measured', x: depths, y: r.steps.map((s) => s.meanMs), markersOnly: true },
-      { name: 'fit: a + D·N', x: model.saturatedDepths, y: model.saturatedDepths.map((n) => model.interceptMs.value + model.serviceDemandMs.value * n), dash: true },
+      // The fit first, as a line: the measured points are drawn after it, on top.
+      { name: 'fit: a + D·N', x: model.saturatedDepths, y: model.saturatedDepths.map((n) => model.interceptMs.value + model.serviceDemandMs.value * n), dash: true, linesOnly: true },
+      { name: 'measured mean', x: depths, y: r.steps.map((s) => s.meanMs), markersOnly: true },
     ],
   });
   return section;

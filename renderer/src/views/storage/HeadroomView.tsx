@@ -64,9 +64,10 @@ function ProbePanel({ probe }: { probe: ProbeView }) {
   const throughput: Data[] = [{ x: depths, y: probe.steps.map((s) => s.iops), name: 'measured IOPS', type: 'scatter', mode: 'markers', marker: { size: 9 } }];
   // The probe's own depths as ticks: a log axis would otherwise label 8, 9, 10 … between them.
   const depthAxis = { title: { text: 'iodepth (I/Os in flight)' }, type: 'log' as const, tickvals: depths, ticktext: depths.map(String) };
+  // Fits first, so the measured points are drawn over them.
   if (m.fitted) {
-    latency.push({ x: m.saturatedDepths, y: m.saturatedDepths.map((n) => m.interceptMs.value + m.serviceDemandMs.value * n), name: 'fit: a + D·N', type: 'scatter', mode: 'lines' });
-    throughput.push({ x: [depths[0]!, depths.at(-1)!], y: [m.capacityIops.value, m.capacityIops.value], name: 'fitted capacity 1/D', type: 'scatter', mode: 'lines', line: { dash: 'dash' } });
+    latency.unshift({ x: m.saturatedDepths, y: m.saturatedDepths.map((n) => m.interceptMs.value + m.serviceDemandMs.value * n), name: 'fit: a + D·N', type: 'scatter', mode: 'lines' });
+    throughput.unshift({ x: [depths[0]!, depths.at(-1)!], y: [m.capacityIops.value, m.capacityIops.value], name: 'fitted capacity 1/D', type: 'scatter', mode: 'lines', line: { dash: 'dash' } });
   }
   return (
     <section className="panel" data-testid={`headroom-probe-${probe.id}`}>
