@@ -108,6 +108,12 @@ describe('storage probe from the command line', () => {
       expect(first.stderr).toMatch(/saved as storage-1 in .*study\.headroom\.json/);
       expect(first.stderr).toMatch(/stored as probe 1 in the SLA database .*sla\.db/);
       expect(readStoredProbes(db)).toEqual([{ id: 1, lun: 'lun0', result: probe }]);
+      // `storage fit --db --probes` refits what the database stored, as --probe does from the JSON.
+      const stored = await headroom('storage', 'fit', '--db', db, '--probes', '--format', 'json');
+      const [refit] = JSON.parse(stored.stdout) as Array<{ id: number; lun: string; model: StorageModel }>;
+      const direct = fitted(probe.steps);
+      expect(refit).toMatchObject({ id: 1, lun: 'lun0', model: { fitted: true, capacityIops: direct.capacityIops, serviceDemandMs: direct.serviceDemandMs } });
+      expect((await headroom('storage', 'fit', '--db', db)).stderr).toMatch(/holds no LUNs .*it holds 1 storage probe\(s\): storage fit --db .*sla\.db --probes/);
       expect(await saveStorageProbe(ws, probe)).toEqual({ path: ws, id: 'storage-2' });
       const opened = await openWorkspace(ws);
       expect(opened.workspace.name).toBe('study');

@@ -83,6 +83,7 @@ export function registerStorage(program: Command): void {
     .option('--db <file>', 'an SLA database (the server\'s --db): fit each LUN from its stored intervals')
     .option('--lun <name>', 'with --db: only this LUN')
     .option('--gateway <id>', 'with --db: only LUNs of this gateway')
+    .option('--probes', 'with --db: fit the storage probes stored there (storage probe --db, the Headroom view) instead of the intervals')
     .option('--resolution <r>', 'with --db: raw | minute | hour (default: the finest with enough intervals)')
     .option('--target-ms <ms>', 'a class latency target, ms')
     .option('--measure <m>', 'what the target is on: mean | p50 | p95 | p99 (with --db: p50 | p95 | p99; default p99 with --probe, p50 with --db)')
@@ -91,8 +92,9 @@ export function registerStorage(program: Command): void {
     .action(async (opts: FitOptions) => {
       const format = parseFormat(opts.format);
       if ((opts.probe === undefined) === (opts.db === undefined)) throw new Error('storage fit: give either --probe FILE or --db FILE');
+      if (opts.db !== undefined && opts.probes) { await fitStoredProbes(opts.db, opts, format); return; }
       if (opts.db !== undefined) { await fitDatabase(opts.db, opts, format); return; }
-      if (opts.lun !== undefined || opts.gateway !== undefined || opts.resolution !== undefined) throw new Error('--lun, --gateway and --resolution go with --db, not --probe');
+      if (opts.lun !== undefined || opts.gateway !== undefined || opts.resolution !== undefined || opts.probes) throw new Error('--lun, --gateway, --probes and --resolution go with --db, not --probe');
       await fitProbe(opts.probe!, opts, format);
     });
   storage
@@ -178,7 +180,7 @@ export function registerStorage(program: Command): void {
     });
 }
 
-interface FitOptions { probe?: string; db?: string; lun?: string; gateway?: string; resolution?: string; targetMs?: string; measure?: string; peakIops: string; format: string }
+interface FitOptions { probe?: string; db?: string; lun?: string; gateway?: string; probes?: boolean; resolution?: string; targetMs?: string; measure?: string; peakIops: string; format: string }
 interface ProtectOptions { policy: string; demand: string[]; db?: string; lun?: string; gateway?: string; probe?: string; capacityIops?: string; serviceMs?: string; intervals: string; format: string }
 
 /** A policy file checked as `sla check` does; the first error names its line and column. */
@@ -249,8 +251,27 @@ async function fitProbe(file: string, opts: FitOptions, format: OutputFormat): P
   process.stdout.write(formatRows(rows, format));
 }
 
+/** `storage fit --db FILE --probes`: each probe stored in the database, refitted from its steps as `--probe` does. */
+async function fitStoredProbes(file: string, opts: FitOptions, format: OutputFormat): Promise<void> {
+  const { fitStorageModel, readStoredProbes } = await import('../../storage/index.js');
+  if (opts.gateway !== undefined || opts.resolution !== undefined || opts.targetMs !== undefined) throw new Error('--probes takes --lun only (a probe names its LUN, not its gateway)');
+  const probes = readStoredProbes(file, opts.lun).map((p) => ({
+    id: p.id, lun: p.lun, uri: p.result.uri, bs: p.result.bs, rw: p.result.rw, startedAt: p.result.startedAt, complete: p.result.complete,
+    steps: p.result.steps.length, model: fitStorageModel(p.result.steps, p.result.blockBytes),
+  }));
+  if (probes.length === 0) process.stderr.write(`${file}: no storage probes stored${opts.lun === undefined ? '' : ` for LUN ${opts.lun}`}\n`);
+  if (probes.length === 0 || probes.every((p) => !p.model.fitted)) process.exitCode = 2;
+  if (format === 'json') { process.stdout.write(JSON.stringify(probes, null, 2) + '\n'); return; }
+  for (const p of probes) if (!p.model.fitted) process.stderr.write(`${file}: probe ${p.id} (${p.uri}): refusing to fit: ${p.model.reason}\n`);
+  process.stdout.write(formatRows(probes.map(({ model: m, ...p }) => ({
+    ...p,
+    capacityIops: m.fitted ? m.capacityIops.value : null, capacityLow: m.fitted ? m.capacityIops.low : null, capacityHigh: m.fitted ? m.capacityIops.high : null,
+    serviceDemandMs: m.fitted ? m.serviceDemandMs.value : null, rSquared: m.fitted ? m.rSquared : null,
+  })), format));
+}
+
 async function fitDatabase(file: string, opts: FitOptions, format: OutputFormat): Promise<void> {
-  const { fitFromDatabase } = await import('../../storage/index.js');
+  const { fitFromDatabase, readStoredProbes } = await import('../../storage/index.js');
   const measure = intervalMeasure(opts.measure ?? 'p50');
   if (opts.resolution !== undefined && !RESOLUTIONS.includes(opts.resolution as Resolution)) throw new Error(`--resolution must be one of ${RESOLUTIONS.join(', ')} (got "${opts.resolution}")`);
   const progress = terminalProgress('fit');
@@ -262,6 +283,11 @@ async function fitDatabase(file: string, opts: FitOptions, format: OutputFormat)
       ...(opts.targetMs === undefined ? {} : { targetMs: positiveNumber('--target-ms', opts.targetMs) }),
       onLun: (done, total, label) => progress.update(done, total, label),
     });
+  } catch (err) {
+    // A database that holds probes but no intervals yet (storage probe --db): say where its data is.
+    const probes = (() => { try { return readStoredProbes(file).length; } catch { return 0; } })();
+    if (probes > 0 && err instanceof Error) throw new Error(`${err.message}; it holds ${probes} storage probe(s): storage fit --db ${file} --probes`);
+    throw err;
   } finally {
     progress.stop();
   }
