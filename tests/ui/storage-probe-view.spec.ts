@@ -55,11 +55,12 @@ test('Headroom: a LUN probed from the view through a real gateway, with progress
     await expect(form.getByTestId('storage-probe-id')).toHaveText('storage-3');
     const panel = page.getByTestId('headroom-probe-storage-3');
     await expect(panel.getByTestId(`chart-probe-latency-storage-3`).locator('.scatterlayer .trace')).toHaveCount(2);
+    await page.screenshot({ path: '/tmp/probe-view.png' });
+    await form.screenshot({ path: path.join(screenshotDir, 'storage-probe-form.png') });
     // The outcome names the new probe; clicking it brings its panel up.
     await form.getByTestId('storage-probe-id').click();
     await expect(panel).toBeInViewport();
-    await page.screenshot({ path: '/tmp/probe-view.png', fullPage: true });
-    await page.getByTestId('storage-probe-form').screenshot({ path: path.join(screenshotDir, 'storage-probe-form.png') });
+    await panel.screenshot({ path: path.join(screenshotDir, 'storage-probe-panel.png') });
 
     // Saved with the workspace, as the CLI's --save adds it; the same steps are in the SLA database.
     await page.keyboard.press('Control+s');
