@@ -66,6 +66,19 @@ describe('storage.probe: a LUN probed from the view, over the engine contract', 
     expect(bad.message).toMatch(/fio against nbd:\/\/127\.0\.0\.1:\d+\/probe\/nosuch failed/);
   }, 40_000);
 
+  it('says so when fio is missing', async () => {
+    // The engine runs fio from its PATH: one without it is a machine without fio.
+    const saved = process.env.PATH;
+    process.env.PATH = dir;
+    try {
+      const err = await failure(client.stream('storage.probe', { uri: lun.uri, seconds: 7 }));
+      expect(err.code).toBe('unavailable');
+      expect(err.message).toMatch(/fio is not installed/);
+    } finally {
+      process.env.PATH = saved;
+    }
+  });
+
   it('refuses bad params before anything runs, saying what is wrong', async () => {
     const cases: Array<[Record<string, unknown>, RpcError['code'], RegExp]> = [
       [{ uri: 'http://127.0.0.1:80/lun0' }, 'bad-request', /uri/],
