@@ -7,42 +7,19 @@ import { headroom } from '../../tests/headroom-cli.js';
 import { fitFromDatabase, forecastFromDatabase, type ClassHeadroom, type ClassLoadAtTarget, type LunFit, type LunForecast, type LunProtection } from './index.js';
 import { writeSyntheticDb } from './testing/synthetic-db.js';
 import { uniform } from './testing/uniform.js';
+import { CLASS_LUN, crossingAt, threeClassPolicy, writeGrowingClassesDb } from './testing/class-db.js';
 
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 0, 1);
 
-/** Gold (p99 ≤ GOLD ms) and silver (p95 ≤ SILVER ms) protected; bronze, with no target, may be throttled down to its floor. */
-const policyText = (gold: number, silver: number, bronzeFloor = 25): string => `version: 1
-name: three-classes
-pollIntervalMs: 1000
-classes:
-  - name: gold
-    priority: 1
-    latencyTarget: { percentile: p99, ms: ${gold} }
-  - name: silver
-    priority: 2
-    latencyTarget: { percentile: p95, ms: ${silver} }
-  - name: bronze
-    priority: 3
-    throttleable: true
-    floor: { iops: ${bronzeFloor}, mbps: ${(bronzeFloor * 4096) / 1e6} }
-bindings:
-  - { host: gold-app, class: gold }
-  - { host: silver-app, class: silver }
-  - { host: bronze-app, class: bronze }
-gateways: []
-`;
 const parsed = (text: string): Policy => {
   const r = checkPolicy(text);
   if (!r.policy) throw new Error(JSON.stringify(r.diagnostics));
   return r.policy;
 };
 
-// The LUN: 1000 IOPS, 1 ms mean service at no load. M/M/1: the q-quantile is −ln(1 − q)·S/(1 − X/C),
-// so a class's target T at quantile q is crossed at X = C·(1 + ln(1 − q)·S/T).
-const C = 1000;
-const S = 1;
-const crossingAt = (q: number, targetMs: number): number => C * (1 + (Math.log(1 - q) * S) / targetMs);
+const C = CLASS_LUN.capacityIops;
+const S = CLASS_LUN.serviceMs;
 
 let dir = '';
 let classesDb = '';
@@ -56,7 +33,7 @@ beforeAll(async () => {
   const share = Array.from({ length: 300 }, () => 0.1 + 0.8 * load());
   classesDb = path.join(dir, 'classes.db');
   writeSyntheticDb({
-    file: classesDb, start: START, stepMs: 10_000, intervals: 300, noise: 0.05, policy: policyText(20, 10), luns: [{
+    file: classesDb, start: START, stepMs: 10_000, intervals: 300, noise: 0.05, policy: threeClassPolicy(20, 10), luns: [{
       gatewayId: 'gw1', lun: 'lun0', capacityIops: C, serviceMs: S, hosts: [
         { host: 'gold-app', demand: (i) => 0.2 * share[i]! * C },
         { host: 'silver-app', demand: (i) => 0.3 * share[i]! * C },
@@ -65,22 +42,12 @@ beforeAll(async () => {
     }],
   });
   // A LUN gold reached only five times: too few intervals for its own fit.
-  writeSyntheticDb({ file: classesDb, start: START + DAY, stepMs: 10_000, intervals: 5, noise: 0.05, policy: policyText(20, 10), luns: [{
+  writeSyntheticDb({ file: classesDb, start: START + DAY, stepMs: 10_000, intervals: 5, noise: 0.05, policy: threeClassPolicy(20, 10), luns: [{
     gatewayId: 'gw1', lun: 'fresh', capacityIops: C, serviceMs: S, hosts: [{ host: 'gold-app', demand: () => 400 }],
   }] });
-  // 30 days of hours: gold steady at 150, silver at 100, bronze growing from 200 by 6 IOPS a day, ±10% per hour.
-  const noise = uniform(17);
-  const jitter = (): number => 0.9 + 0.2 * noise();
+  // 30 days of hours: gold steady at 150 IOPS, silver at 100, bronze growing from 200 by 6 a day.
   growthDb = path.join(dir, 'growth.db');
-  writeSyntheticDb({
-    file: growthDb, start: START, stepMs: 3_600_000, intervals: 30 * 24, noise: 0.05, policy: policyText(20, 10), luns: [{
-      gatewayId: 'gw1', lun: 'lun0', capacityIops: C, serviceMs: S, hosts: [
-        { host: 'gold-app', demand: () => 150 * jitter() },
-        { host: 'silver-app', demand: () => 100 * jitter() },
-        { host: 'bronze-app', demand: (i) => (200 + (6 * i) / 24) * jitter() },
-      ],
-    }],
-  });
+  writeGrowingClassesDb(growthDb, START);
   noPolicyDb = path.join(dir, 'no-policy.db');
   writeSyntheticDb({ file: noPolicyDb, start: START, stepMs: 10_000, intervals: 100, noise: 0.05, luns: [{ gatewayId: 'gw1', lun: 'lun0', capacityIops: C, serviceMs: S, demand: (i) => share[i]! * C }] });
 });
@@ -175,7 +142,7 @@ describe('headroom per class from the SLA database', () => {
     expect(byClass(today!, 'bronze').verdict).toMatch(/^keeps its \d+ IOPS$/);
 
     // Gold at p99 ≤ 10 ms holds only to X = C(1 − ln100·S/10) = 539 IOPS; today's 630 need bronze cut by about 90.
-    const tight = { policy: parsed(policyText(10, 20)), source: 'tight.yaml' };
+    const tight = { policy: parsed(threeClassPolicy(10, 20)), source: 'tight.yaml' };
     const [cut] = fitFromDatabase(growthDb, { policy: tight });
     const p = lunProtection(cut!);
     expect(p.needsThrottling).toBe(true);
@@ -192,7 +159,7 @@ describe('headroom per class from the SLA database', () => {
     expect(bronze.verdict).toMatch(/^throttled: keeps \d+ of \d+ IOPS$/);
 
     // Bronze may not go below 340 IOPS (gold 150 + silver 100 + 340 > 539): gold cannot be protected.
-    const floored = { policy: parsed(policyText(10, 20, 340)), source: 'floored.yaml' };
+    const floored = { policy: parsed(threeClassPolicy(10, 20, 340)), source: 'floored.yaml' };
     const [stuck] = fitFromDatabase(growthDb, { policy: floored });
     expect(lunProtection(stuck!).unprotected).toEqual(['gold']);
     expect(byClass(stuck!, 'gold').verdict).toMatch(/^not protected: p99 .* > 10 ms/);
@@ -209,7 +176,7 @@ describe('per-class headroom from the command line', () => {
     const gold = fitted(byClass(lun!, 'gold'));
     expect(Math.abs(gold.loadAtTargetIops.value / crossingAt(0.99, 20) - 1)).toBeLessThan(0.03);
     const file = path.join(dir, 'tight.yaml');
-    await writeFile(file, policyText(10, 20));
+    await writeFile(file, threeClassPolicy(10, 20));
     const forecast = await headroom('storage', 'forecast', '--db', growthDb, '--policy', file, '--format', 'json');
     expect(forecast.code).toBe(0);
     const [f] = JSON.parse(forecast.stdout) as LunForecast[];
