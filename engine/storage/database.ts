@@ -138,7 +138,13 @@ export interface LunForecast extends LunClassHeadroom {
 export interface ForecastQuery extends DatabaseQuery {
   /** A capacity to use instead of the one fitted from the intervals. */
   capacityIops?: number;
+  /** False: leave out the headroom per class (a caller that has it from fitFromDatabase already). */
+  classes?: boolean;
 }
+
+const NOT_ASKED: LunClassHeadroom = {
+  classPolicy: { fitted: false, reason: 'headroom per class not asked for' }, classes: [], protection: { fitted: false, reason: 'headroom per class not asked for' },
+};
 
 /** `storage forecast`: each LUN's demand trend and when it meets its capacity (or its load at a latency target). */
 export function forecastFromDatabase(file: string, q: ForecastQuery = {}): LunForecast[] {
@@ -146,7 +152,7 @@ export function forecastFromDatabase(file: string, q: ForecastQuery = {}): LunFo
   const store = openSlaDatabase(file);
   try {
     const refs = selectLuns(store, file, q.lun, q.gatewayId);
-    const policy = q.policy ?? storedPolicy(store, file);
+    const policy = q.classes === false ? null : q.policy ?? storedPolicy(store, file);
     return refs.map((ref, i) => {
       q.onLun?.(i, refs.length, `${ref.gatewayId}/${ref.lun}`);
       const read = (r: Resolution): LunInterval[] => lunIntervals(store, ref, r);
@@ -183,7 +189,7 @@ export function forecastFromDatabase(file: string, q: ForecastQuery = {}): LunFo
         limit, exhaustion: ex,
         history: intervals.map((x) => ({ t: x.t, iops: x.iops })),
         projection,
-        ...classesOfLun(store, ref, fitted, demand, policy, q),
+        ...(policy === null ? NOT_ASKED : classesOfLun(store, ref, fitted, demand, policy, q)),
       };
     });
   } finally {

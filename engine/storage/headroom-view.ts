@@ -152,7 +152,7 @@ export function storageHeadroomView(workspace: Workspace, dbFile: string | null)
   if (dbFile === null) return { probes, database: null };
   try {
     const fits = fitFromDatabase(dbFile);
-    const forecasts = forecastFromDatabase(dbFile);
+    const forecasts = forecastFromDatabase(dbFile, { classes: false });
     const key = (x: { gatewayId: string; lun: string }): string => `${x.gatewayId}\u0000${x.lun}`;
     const byLun = new Map(forecasts.map((f) => [key(f), f]));
     return { probes, database: { file: dbFile, error: null, luns: fits.map((f) => lunView(dbFile, f, byLun.get(key(f)))) } };

@@ -86,7 +86,7 @@ function databaseSection(dbFile: string): ReportSection {
   let forecasts: LunForecast[];
   try {
     fits = fitFromDatabase(dbFile);
-    forecasts = forecastFromDatabase(dbFile);
+    forecasts = forecastFromDatabase(dbFile, { classes: false });
   } catch (err) {
     section.paragraphs.push(`The SLA database could not be read: ${err instanceof Error ? err.message : String(err)}`);
     return section;
