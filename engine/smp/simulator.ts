@@ -173,6 +173,7 @@ export function runSimulation(
   let offered = ioShare;
   let rate = 0;
   let dirty = true;
+  const overThreshold = ap.threshold + 1e-9;
   const monitor = new BusMonitor(ap.monitorPeriod, noise, machine.seed, ioShare);
 
   // Only the document's AutoPilot (and a trace) reads the monitor; the others skip its bookkeeping.
@@ -207,7 +208,7 @@ export function runSimulation(
       if (running[c]! >= 0) continue;
       decisions++;
       let standardChoice = -1;
-      if (trace) { const l = ready.firstLevel(); standardChoice = l < 0 ? -1 : ready.queues[l]![0]!; }
+      if (trace) { const l = ready.firstLevel(); standardChoice = l < 0 ? -1 : ready.at(l, 0); }
       state.nRunning = nRunning;
       const th = dispatcher.choose(state);
       if (trace) trace.push({ t, cpu: c, thread: th, standardChoice, monitorReading: monitor.reading() });
@@ -260,7 +261,7 @@ export function runSimulation(
       busIntegral += load * dt;
       offeredIntegral += offered * dt;
       if (load > busMax) busMax = load;
-      if (load > ap.threshold + 1e-9) overThr += dt;
+      if (load > overThreshold) overThr += dt;
       if (offered > 1 + 1e-9) over100 += dt;
       idleCpuTime += (P - nRunning) * dt;
       workDone += rate * dt;

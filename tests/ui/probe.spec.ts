@@ -25,8 +25,8 @@ test('What-if: a short bus probe from the view, measurement and model on one cha
   await section.getByTestId('probe-run').click();
   await expect(section.getByTestId('probe-results')).toBeVisible({ timeout: 60_000 });
   const chart = section.getByTestId('chart-probe');
-  // Measured points (one curve for 2 threads), the idle point, the model line, and the error bars.
-  await expect(chart.locator('.scatterlayer .trace')).toHaveCount(3);
+  // Measured points (one curve for 2 threads), the idle point, the model line, the measured peak, and the error bars.
+  await expect(chart.locator('.scatterlayer .trace')).toHaveCount(4);
   await expect(chart.locator('.barlayer .trace')).toHaveCount(1);
   await expect(section.getByTestId('probe-summary')).toContainText('Idle latency');
   await expect(section.getByTestId('probe-errors').locator('tbody tr')).toHaveCount(8);

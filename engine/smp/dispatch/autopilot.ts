@@ -47,10 +47,11 @@ abstract class AutoPilotBase implements Dispatcher {
   protected noFit(s: DispatchState, top: number): number {
     if (this.ap.idleWhenNoFit && s.nRunning > 0) return -1;
     const q = s.ready.queues[top]!;
+    const h = s.ready.head[top]!;
     const len = s.ready.length[top]!;
     let best = 0;
-    for (let k = 1; k < len; k++) if (s.estimate[q[k]!]! < s.estimate[q[best]!]!) best = k;
-    for (let k = 0; k < best; k++) if (s.ready.passOvers[q[k]!]! >= this.ap.starvationBound) { best = k; break; }
+    for (let k = 1; k < len; k++) if (s.estimate[q[h + k]!]! < s.estimate[q[h + best]!]!) best = k;
+    for (let k = 0; k < best; k++) if (s.ready.passOvers[q[h + k]!]! >= this.ap.starvationBound) { best = k; break; }
     s.ready.passOver(top, best);
     return s.ready.removeAt(top, best);
   }
@@ -82,9 +83,10 @@ export class DocumentAutoPilot extends AutoPilotBase {
     let bestDemand = -1;
     for (let l = top; l <= lastLevel; l++) {
       const q = ready.queues[l]!;
+      const h = ready.head[l]!;
       const len = ready.length[l]!;
       for (let k = 0; k < len; k++) {
-        const th = q[k]!;
+        const th = q[h + k]!;
         const e = estimate[th]! * invBandwidth;
         if (committed + e <= (ioBound[th] ? ioLimit : cpuLimit) && e > bestDemand) { bestDemand = e; bestL = l; bestK = k; }
       }
@@ -93,9 +95,10 @@ export class DocumentAutoPilot extends AutoPilotBase {
     // A thread ahead of the choice that would be passed over once more than the bound goes next instead.
     for (let l = top; l <= bestL; l++) {
       const q = ready.queues[l]!;
+      const h = ready.head[l]!;
       const upTo = l === bestL ? bestK : ready.length[l]!;
       for (let k = 0; k < upTo; k++) {
-        if (ready.passOvers[q[k]!]! >= this.ap.starvationBound) { this.reserve(q[k]!); return this.takeReserved(s, committed); }
+        if (ready.passOvers[q[h + k]!]! >= this.ap.starvationBound) { this.reserve(q[h + k]!); return this.takeReserved(s, committed); }
       }
     }
     return ready.takePassingOver(top, bestL, bestK);
@@ -123,9 +126,10 @@ export class ProjectedAutoPilot extends AutoPilotBase {
     const { ioLimit, cpuLimit } = this;
     for (let l = top; l <= lastLevel; l++) {
       const q = ready.queues[l]!;
+      const h = ready.head[l]!;
       const len = ready.length[l]!;
       for (let k = 0; k < len; k++) {
-        const th = q[k]!;
+        const th = q[h + k]!;
         if (committed + estimate[th]! * invBandwidth <= (ioBound[th] ? ioLimit : cpuLimit)) return ready.takePassingOver(top, l, k);
         // Passing this thread over once more would break the bound: it goes next instead.
         if (passOvers[th]! >= bound) { this.reserve(th); return this.takeReserved(s, committed); }

@@ -8,14 +8,15 @@ const MiB = 2 ** 20;
 
 /**
  * The probe's single-thread peak bandwidth against two outside tools from Debian
- * (scripts/test-setup.mjs installs them). The factor is generous on purpose, 10x either way: the
+ * (scripts/test-setup.mjs installs them). The factor is 3x either way, loose on purpose: the
  * probe is JavaScript reading one word per 64-byte line (counted as the whole line, as the bus moves
  * it), mbw is C memcpy (it reports bytes copied, while the bus carries them twice: read and
  * write), sysbench reads every word with its own loop; all three share two cores with whatever
- * else runs. What the check catches is a probe off by orders of magnitude: a unit slip (bits,
- * MiB vs bytes, ns vs us), counting a burst twice, or a buffer that fits in cache.
+ * else runs (measured here: the probe at 0.71–0.91 of either). What the check catches is a probe off
+ * by a large factor: a unit slip (bits, ns vs us), a buffer that fits in cache, a stride that skips
+ * lines. A double count (2x) can hide inside the factor; the probe's own tests pin its arithmetic.
  */
-const FACTOR = 10;
+const FACTOR = 3;
 
 async function mbwTrafficBytesPerSec(): Promise<number> {
   const { stdout } = await run('mbw', ['-q', '-n', '5', '-t0', '64'], { timeout: 60_000 });

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { samplesDir } from '../../runtime/index.js';
 import { openWorkspace, WorkspaceError, type Workspace } from '../../workspace/index.js';
-import { measuredLoadedLatencyNs } from '../bus/loaded-latency.js';
+import { MAX_LOADED_UTILISATION, measuredLoadedLatencyNs } from '../bus/loaded-latency.js';
 import { queueingParametersFromMeasurement } from '../bus/queueing-parameters.js';
 import { resolveScenario } from '../model.js';
 import { validateScenario } from '../scenario-schema.js';
@@ -72,7 +72,9 @@ describe('a scenario on the measured bus of a saved probe', () => {
     expect(rms).toBeCloseTo(fit.fitRmsErrorNs, 6);
     const curve = measuredLawCurve(fit);
     expect(curve[0]!.latencyNs).toBeCloseTo(fit.idleLatencyNs, 9);
-    expect(curve.at(-1)!.bandwidthBytesPerSec).toBeCloseTo(fit.peakBandwidthBytesPerSec, 0);
+    expect(curve.at(-1)!.bandwidthBytesPerSec).toBeCloseTo(fit.peakBandwidthBytesPerSec * MAX_LOADED_UTILISATION, 0);
+    // It stops where the law caps the queue, so its last step still rises.
+    expect(curve.at(-1)!.latencyNs).toBeGreaterThan(curve.at(-2)!.latencyNs);
     for (let i = 1; i < curve.length; i++) expect(curve[i]!.latencyNs).toBeGreaterThanOrEqual(curve[i - 1]!.latencyNs);
     // The clock converts ns to cycles and back: the drawn latency does not depend on it.
     expect(measuredLoadedLatencyNs(fit, 3e9, 1.2)).toBeCloseTo(measuredLoadedLatencyNs(fit, 3e9, 4.5), 9);

@@ -1,5 +1,5 @@
 import { Value } from '@sinclair/typebox/value';
-import { measuredLoadedLatencyNs } from '../bus/loaded-latency.js';
+import { MAX_LOADED_UTILISATION, measuredLoadedLatencyNs } from '../bus/loaded-latency.js';
 import type { MeasuredBusParameters } from '../bus/measured-parameters.js';
 import { MeasuredBusParametersSchema } from '../bus/measured-schema.js';
 import type { Scenario } from '../scenario-schema.js';
@@ -98,11 +98,12 @@ export function probeErrors(workspace: Pick<Workspace, 'busProbes'>, file: strin
 }
 
 /**
- * The measured law's loaded-latency curve from idle to the probe's peak, for the chart's model line
- * (flat past MAX_LOADED_UTILISATION of the peak, where the law caps the queue).
+ * The measured law's loaded-latency curve from idle up to MAX_LOADED_UTILISATION of the probe's
+ * peak, for the chart's model line. Past that the law caps the queue, and a line drawn on to the
+ * peak would run flat: a levelling-off no bus shows, drawn by the cap rather than the model.
  */
 export function measuredLawCurve(m: MeasuredBusParameters, steps = 60): Array<{ bandwidthBytesPerSec: number; latencyNs: number }> {
-  const top = m.peakBandwidthBytesPerSec;
+  const top = m.peakBandwidthBytesPerSec * MAX_LOADED_UTILISATION;
   return Array.from({ length: steps }, (_, i) => {
     const x = (top * i) / (steps - 1);
     return { bandwidthBytesPerSec: x, latencyNs: measuredLoadedLatencyNs(m, x) };

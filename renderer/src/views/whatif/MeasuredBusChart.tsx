@@ -48,7 +48,11 @@ export function MeasuredBusChart({ workspace, file, probeId, testId }: { workspa
       x: errors.map((e) => e.bandwidthGBps), y: errors.map((e) => e.errorNs), name: 'model − measured (ns, lower panel)',
       type: 'bar', yaxis: 'y2', opacity: 0.45, width: errors.map(() => m.peakBandwidthBytesPerSec / 1e9 / 40),
     };
-    return [...points, idle, model, residuals];
+    // The peak is a measured point where the law's queue is capped: marked, not drawn through.
+    const peakGBps = m.peakBandwidthBytesPerSec / 1e9;
+    const top = Math.max(...curve.map((p) => p.latencyNs), ...probe.result.curves.flatMap((c) => c.points.map((p) => p.latencyNs)));
+    const peak: Data = { x: [peakGBps, peakGBps], y: [0, top], name: `measured peak ${fmt(peakGBps, 3)} GB/s`, type: 'scatter', mode: 'lines', line: { dash: 'dot', width: 1 }, hoverinfo: 'skip' };
+    return [...points, idle, model, peak, residuals];
   }, [checked]);
   if (!checked.ok) return <p className="error" role="alert" data-testid={`${testId}-error`}>{checked.message}</p>;
   const m = checked.measured;
