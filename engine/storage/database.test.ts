@@ -5,20 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headroom } from '../../tests/headroom-cli.js';
 import { fitFromDatabase, forecastFromDatabase, type LunFit, type LunForecast, type PublicModel, type HeldOut, type GrowthTrend } from './index.js';
 import { writeSyntheticDb } from './testing/synthetic-db.js';
+import { uniform } from './testing/uniform.js';
 
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 0, 1);
-
-/** A seeded uniform generator (mulberry32), so each database is the same at every run. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let dir = '';
 let loadDb = '';

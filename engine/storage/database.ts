@@ -1,8 +1,9 @@
-import type { Resolution } from '../sla/index.js';
+import type { Resolution, SlaStore } from '../sla/index.js';
 import { exhaustion, fitGrowth, MIN_POINTS, trendAt, type Exhaustion, type GrowthTrend } from './growth.js';
 import { fitIntervalModel, heldOutError, loadAtTarget, MIN_INTERVALS, type HeldOut, type IntervalMeasure, type IntervalModel } from './interval-model.js';
 import { lunIntervals, openSlaDatabase, selectLuns, type LunInterval, type LunRef } from './intervals.js';
 import type { Estimate, FitRefusal } from './model.js';
+import { classHeadroomOfLun, storedPolicy, type LunClassHeadroom, type PolicySource } from './class-headroom.js';
 
 /** What the fit and the forecast from an SLA database say about one LUN (plain data: JSON, the view, the report). */
 
@@ -17,7 +18,8 @@ export interface LunHeadroom {
   headroomPercent: Estimate;
 }
 
-export interface LunFit {
+/** Each LUN's fit and forecast carry the headroom of every class on it (classPolicy, classes, protection). */
+export interface LunFit extends LunClassHeadroom {
   gatewayId: string;
   lun: string;
   resolution: Resolution;
@@ -35,6 +37,10 @@ export interface DatabaseQuery {
   resolution?: Resolution;
   targetMs?: number;
   confidence?: number;
+  /** Where class targets, priorities and floors come from; default: the newest policy stored in the database. */
+  policy?: PolicySource;
+  /** How far ahead the per-class exhaustion dates are looked for (default 365). */
+  days?: number;
   onLun?: (done: number, total: number, label: string) => void;
 }
 
@@ -60,7 +66,7 @@ function headroomOf(model: IntervalModel, targetMs: number): LunHeadroom {
   return { targetMs, measure: model.measure, loadAtTargetIops: load, peakIops: model.peakIops, headroomPercent: { value: pct(load.value), low: pct(load.low), high: pct(load.high) } };
 }
 
-function fitLun(read: (r: Resolution) => LunInterval[], ref: LunRef, q: DatabaseQuery): { fit: LunFit; model: IntervalModel | FitRefusal } {
+function fitLun(read: (r: Resolution) => LunInterval[], ref: LunRef, q: DatabaseQuery): { fit: Omit<LunFit, keyof LunClassHeadroom>; model: IntervalModel | FitRefusal; intervals: LunInterval[] } {
   const measure = q.measure ?? 'p50';
   const { resolution, intervals } = q.resolution
     ? { resolution: q.resolution, intervals: read(q.resolution) }
@@ -68,6 +74,7 @@ function fitLun(read: (r: Resolution) => LunInterval[], ref: LunRef, q: Database
   const model = fitIntervalModel(intervals, measure, q.confidence);
   return {
     model,
+    intervals,
     fit: {
       gatewayId: ref.gatewayId, lun: ref.lun, resolution, intervals: intervals.length,
       model: publicModel(model),
@@ -77,21 +84,44 @@ function fitLun(read: (r: Resolution) => LunInterval[], ref: LunRef, q: Database
   };
 }
 
-/** `storage fit --db`: the load–latency model of each selected LUN, its held-out error, and headroom at a target. */
+/** The LUN's total demand over time (hourly rollups first) and its trend. */
+function demandTrend(read: (r: Resolution) => LunInterval[], confidence?: number): { resolution: Resolution; intervals: LunInterval[]; trend: GrowthTrend | FitRefusal } {
+  const { resolution, intervals } = pickResolution(read, ['hour', 'minute', 'raw'], MIN_POINTS);
+  return { resolution, intervals, trend: fitGrowth(intervals.map((x) => ({ t: x.t, iops: x.iops })), confidence) };
+}
+
+function classesOfLun(store: SlaStore, ref: LunRef, fitted: ReturnType<typeof fitLun>, demand: ReturnType<typeof demandTrend>, policy: PolicySource | FitRefusal, q: DatabaseQuery): LunClassHeadroom {
+  return classHeadroomOfLun({
+    store, ref, resolution: fitted.fit.resolution, lunIntervals: fitted.intervals, lunModel: fitted.model,
+    trendResolution: demand.resolution, lunTrend: demand.trend, policy, days: q.days ?? 365, confidence: q.confidence ?? 0.95,
+  });
+}
+
+const checkedDays = (days: number | undefined): number => {
+  const d = days ?? 365;
+  if (!(d > 0 && d <= 3650)) throw new Error(`--days: between 1 and 3650 (got ${d})`);
+  return d;
+};
+
+/** `storage fit --db`: the load–latency model of each selected LUN, its held-out error, headroom at a target, and headroom per class. */
 export function fitFromDatabase(file: string, q: DatabaseQuery = {}): LunFit[] {
+  checkedDays(q.days);
   const store = openSlaDatabase(file);
   try {
     const refs = selectLuns(store, file, q.lun, q.gatewayId);
+    const policy = q.policy ?? storedPolicy(store, file);
     return refs.map((ref, i) => {
       q.onLun?.(i, refs.length, `${ref.gatewayId}/${ref.lun}`);
-      return fitLun((r) => lunIntervals(store, ref, r), ref, q).fit;
+      const read = (r: Resolution): LunInterval[] => lunIntervals(store, ref, r);
+      const fitted = fitLun(read, ref, q);
+      return { ...fitted.fit, ...classesOfLun(store, ref, fitted, demandTrend(read, q.confidence), policy, q) };
     });
   } finally {
     store.close();
   }
 }
 
-export interface LunForecast {
+export interface LunForecast extends LunClassHeadroom {
   gatewayId: string;
   lun: string;
   resolution: Resolution;
@@ -106,29 +136,34 @@ export interface LunForecast {
 }
 
 export interface ForecastQuery extends DatabaseQuery {
-  /** How far ahead to look, days. */
-  days?: number;
   /** A capacity to use instead of the one fitted from the intervals. */
   capacityIops?: number;
+  /** False: leave out the headroom per class (a caller that has it from fitFromDatabase already). */
+  classes?: boolean;
 }
+
+const NOT_ASKED: LunClassHeadroom = {
+  classPolicy: { fitted: false, reason: 'headroom per class not asked for' }, classes: [], protection: { fitted: false, reason: 'headroom per class not asked for' },
+};
 
 /** `storage forecast`: each LUN's demand trend and when it meets its capacity (or its load at a latency target). */
 export function forecastFromDatabase(file: string, q: ForecastQuery = {}): LunForecast[] {
-  const days = q.days ?? 365;
-  if (!(days > 0 && days <= 3650)) throw new Error(`--days: between 1 and 3650 (got ${days})`);
+  const days = checkedDays(q.days);
   const store = openSlaDatabase(file);
   try {
     const refs = selectLuns(store, file, q.lun, q.gatewayId);
+    const policy = q.classes === false ? null : q.policy ?? storedPolicy(store, file);
     return refs.map((ref, i) => {
       q.onLun?.(i, refs.length, `${ref.gatewayId}/${ref.lun}`);
       const read = (r: Resolution): LunInterval[] => lunIntervals(store, ref, r);
-      const { resolution, intervals } = pickResolution(read, ['hour', 'minute', 'raw'], MIN_POINTS);
-      const trend = fitGrowth(intervals.map((x) => ({ t: x.t, iops: x.iops })), q.confidence);
+      const demand = demandTrend(read, q.confidence);
+      const { resolution, intervals, trend } = demand;
+      const fitted = fitLun(read, ref, q);
       let limit: LunForecast['limit'];
       if (q.capacityIops !== undefined) {
         limit = { kind: 'capacity', iops: { value: q.capacityIops, low: q.capacityIops, high: q.capacityIops }, source: '--capacity-iops' };
       } else {
-        const { model } = fitLun(read, ref, q);
+        const { model } = fitted;
         if (!model.fitted) limit = { fitted: false, reason: `capacity: ${model.reason}` };
         else if (q.targetMs !== undefined) limit = { kind: 'target', iops: loadAtTarget(model, q.targetMs), source: `${model.measure} ≤ ${q.targetMs} ms, fitted from ${model.intervals} intervals` };
         else limit = { kind: 'capacity', iops: model.capacityIops, source: `fitted from ${model.intervals} intervals` };
@@ -154,6 +189,7 @@ export function forecastFromDatabase(file: string, q: ForecastQuery = {}): LunFo
         limit, exhaustion: ex,
         history: intervals.map((x) => ({ t: x.t, iops: x.iops })),
         projection,
+        ...(policy === null ? NOT_ASKED : classesOfLun(store, ref, fitted, demand, policy, q)),
       };
     });
   } finally {

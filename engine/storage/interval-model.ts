@@ -124,3 +124,13 @@ export function heldOutError(intervals: readonly LunInterval[], measure: Interva
     trainCapacityIops: model.capacityIops,
   };
 }
+
+const QUANTILE: Record<IntervalMeasure, number> = { p50: 0.5, p95: 0.95, p99: 0.99 };
+
+/**
+ * The mean service time at no load the fit implies, for the analyzer's storage model (M/M/1,
+ * mean latency = S / (1 − ρ)): M/M/1's q-quantile of the response time is −ln(1 − q) times its mean.
+ */
+export function meanServiceMs(model: Pick<IntervalModel, 'measure' | 'unloadedMs'>): number {
+  return model.unloadedMs.value / -Math.log(1 - QUANTILE[model.measure]);
+}

@@ -74,3 +74,42 @@ export function lunIntervals(store: SlaStore, ref: Pick<LunRef, 'gatewayId' | 'l
     FROM ${table} s JOIN series se ON se.id = s.series_id JOIN luns l ON l.id = se.lun_id JOIN gateways g ON g.id = l.gateway_id
     WHERE g.name = ? AND l.name = ? GROUP BY s.${time} HAVING sum(s.iops) >= ? ORDER BY s.${time}`).all(ref.gatewayId, ref.lun, ACTIVE_IOPS) as LunInterval[];
 }
+
+/** A service class whose traffic reached a LUN: the name as stored ('' for traffic bound to no class). */
+export interface StoredClass { id: number; name: string }
+
+/** The classes the series table ties to a LUN, by name. */
+export function lunClasses(store: SlaStore, ref: Pick<LunRef, 'gatewayId' | 'lun'>): StoredClass[] {
+  return store.db.prepare(`SELECT DISTINCT c.id AS id, c.name AS name FROM series se JOIN classes c ON c.id = se.class_id
+      JOIN luns l ON l.id = se.lun_id JOIN gateways g ON g.id = l.gateway_id WHERE g.name = ? AND l.name = ? ORDER BY c.name`).all(ref.gatewayId, ref.lun) as StoredClass[];
+}
+
+/**
+ * One class on one LUN in one interval. `iops` and `mbps` are the LUN's totals (every class on
+ * it): the load the class's latency answers to. The percentiles are the class's worst active
+ * pair's, as the analyzer judges a target (any pair over it is a violation); `classIops` and
+ * `classMbps` the class's own traffic on the LUN.
+ */
+export interface ClassInterval extends LunInterval {
+  classIops: number;
+  classMbps: number;
+}
+
+/** A class's intervals on a LUN at one resolution, oldest first, over the LUN's active intervals. */
+export function classIntervals(store: SlaStore, ref: Pick<LunRef, 'gatewayId' | 'lun'>, classId: number, resolution: Resolution): ClassInterval[] {
+  const { table, time } = TABLES[resolution];
+  const worst = (col: string): string => `coalesce(max(CASE WHEN s.iops >= @active THEN s.${col} END), 0) / 1000.0`;
+  return store.db.prepare(`WITH lun AS (
+      SELECT s.${time} AS t, sum(s.iops) AS iops, sum(s.mbps) AS mbps FROM ${table} s JOIN series se ON se.id = s.series_id
+      WHERE se.lun_id = @lunId GROUP BY s.${time} HAVING sum(s.iops) >= @active)
+    SELECT lun.t AS t, lun.iops AS iops, lun.mbps AS mbps, sum(s.iops) AS classIops, sum(s.mbps) AS classMbps,
+      ${worst('p50_us')} AS p50Ms, ${worst('p95_us')} AS p95Ms, ${worst('p99_us')} AS p99Ms, sum(s.queue_depth) AS queueDepth
+    FROM lun JOIN ${table} s ON s.${time} = lun.t JOIN series se ON se.id = s.series_id
+    WHERE se.lun_id = @lunId AND se.class_id = @classId GROUP BY lun.t ORDER BY lun.t`).all({ lunId: lunDbId(store, ref), classId, active: ACTIVE_IOPS }) as ClassInterval[];
+}
+
+function lunDbId(store: SlaStore, ref: Pick<LunRef, 'gatewayId' | 'lun'>): number {
+  const id = store.db.prepare('SELECT l.id FROM luns l JOIN gateways g ON g.id = l.gateway_id WHERE g.name = ? AND l.name = ?').pluck().get(ref.gatewayId, ref.lun) as number | undefined;
+  if (id === undefined) throw new Error(`no LUN "${ref.lun}" on gateway ${ref.gatewayId}`);
+  return id;
+}

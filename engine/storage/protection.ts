@@ -64,6 +64,12 @@ const GATEWAY = 'fitted-lun';
 const LUN = 'lun';
 /** The averages are over the last quarter of the run, once the caps have stopped moving. */
 const SETTLED_SHARE = 0.25;
+/**
+ * The analyzer's caps are whole IOPS, and it cuts only when the cut changes a cap: caps can settle
+ * with the percentile a hair over target (10.0025 ms for a 10 ms target, one IOPS of cap away).
+ * Within this share of the target it is met, as the control law itself treats it.
+ */
+const MET_TOLERANCE = 0.005;
 
 export function protectionNeeds(q: ProtectionQuery): ProtectionResult {
   if (!(q.capacityIops > 0) || !(q.serviceMs > 0)) throw new Error(`the storage model needs a capacity and a service time > 0 (got ${q.capacityIops} IOPS, ${q.serviceMs} ms)`);
@@ -127,7 +133,7 @@ export function protectionNeeds(q: ProtectionQuery): ProtectionResult {
       targetMs: target?.ms ?? null, percentile: target?.percentile ?? null,
       uncontrolledMs: target ? pct(uncontrolled.find((e) => e.host === d.className)!) : null,
       settledMs,
-      meetsTarget: target && settledMs !== null ? settledMs <= target.ms : null,
+      meetsTarget: target && settledMs !== null ? settledMs <= target.ms * (1 + MET_TOLERANCE) : null,
     };
   }).sort((a, b) => a.priority - b.priority || a.className.localeCompare(b.className));
   return {

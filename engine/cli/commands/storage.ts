@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Policy, Resolution } from '../../sla/index.js';
-import type { IntervalMeasure, LatencyMeasure, LunFit, LunForecast, ProbeMode, ProbeResult, PublicModel, StorageModel } from '../../storage/index.js';
+import type { ClassHeadroom, IntervalMeasure, LatencyMeasure, LunClassHeadroom, LunFit, LunForecast, PolicySource, ProbeMode, ProbeResult, PublicModel, StorageModel } from '../../storage/index.js';
 import { formatRows, parseFormat, type OutputFormat } from '../output.js';
 import { interruptSignal, terminalProgress } from '../progress.js';
 
@@ -88,13 +88,14 @@ export function registerStorage(program: Command): void {
     .option('--target-ms <ms>', 'a class latency target, ms')
     .option('--measure <m>', 'what the target is on: mean | p50 | p95 | p99 (with --db: p50 | p95 | p99; default p99 with --probe, p50 with --db)')
     .option('--peak-iops <iops>', "with --probe: today's peak IOPS, for headroom as a percentage", '0')
+    .option('--policy <file>', 'with --db: the class targets, priorities and floors (default: the newest policy stored in the database)')
     .option('--format <format>', 'table | json | csv', 'table')
     .action(async (opts: FitOptions) => {
       const format = parseFormat(opts.format);
       if ((opts.probe === undefined) === (opts.db === undefined)) throw new Error('storage fit: give either --probe FILE or --db FILE');
       if (opts.db !== undefined && opts.probes) { await fitStoredProbes(opts.db, opts, format); return; }
       if (opts.db !== undefined) { await fitDatabase(opts.db, opts, format); return; }
-      if (opts.lun !== undefined || opts.gateway !== undefined || opts.resolution !== undefined || opts.probes) throw new Error('--lun, --gateway, --probes and --resolution go with --db, not --probe');
+      if (opts.lun !== undefined || opts.gateway !== undefined || opts.resolution !== undefined || opts.probes || opts.policy !== undefined) throw new Error('--lun, --gateway, --probes, --resolution and --policy go with --db, not --probe');
       await fitProbe(opts.probe!, opts, format);
     });
   storage
@@ -107,11 +108,13 @@ export function registerStorage(program: Command): void {
     .option('--target-ms <ms>', 'forecast against the load at this latency target instead of the capacity')
     .option('--measure <m>', 'what the target is on: p50 | p95 | p99', 'p50')
     .option('--capacity-iops <iops>', 'a known capacity instead of the one fitted from the intervals')
+    .option('--policy <file>', 'the class targets, priorities and floors (default: the newest policy stored in the database)')
     .option('--format <format>', 'table | json | csv', 'table')
     .action(async (opts: ForecastOptions) => {
       const { forecastFromDatabase } = await import('../../storage/index.js');
       const format = parseFormat(opts.format);
       const measure = intervalMeasure(opts.measure);
+      const policy = await policySource(opts.policy);
       const progress = terminalProgress('forecast');
       let forecasts: LunForecast[];
       try {
@@ -119,6 +122,7 @@ export function registerStorage(program: Command): void {
           lun: opts.lun, gatewayId: opts.gateway, measure, days: positiveNumber('--days', opts.days),
           ...(opts.targetMs === undefined ? {} : { targetMs: positiveNumber('--target-ms', opts.targetMs) }),
           ...(opts.capacityIops === undefined ? {} : { capacityIops: positiveNumber('--capacity-iops', opts.capacityIops) }),
+          ...(policy ? { policy } : {}),
           onLun: (done, total, label) => progress.update(done, total, label),
         });
       } finally {
@@ -140,6 +144,7 @@ export function registerStorage(program: Command): void {
         limitIops: 'fitted' in f.limit ? null : f.limit.iops.value,
         exhausted: date(f.exhaustion?.at), earliest: date(f.exhaustion?.earliest), latest: date(f.exhaustion?.latest),
       })), format));
+      await writeClassRows(opts.db, forecasts, format);
     });
   storage
     .command('protect')
@@ -180,7 +185,7 @@ export function registerStorage(program: Command): void {
     });
 }
 
-interface FitOptions { probe?: string; db?: string; lun?: string; gateway?: string; probes?: boolean; resolution?: string; targetMs?: string; measure?: string; peakIops: string; format: string }
+interface FitOptions { probe?: string; db?: string; lun?: string; gateway?: string; probes?: boolean; resolution?: string; targetMs?: string; measure?: string; peakIops: string; policy?: string; format: string }
 interface ProtectOptions { policy: string; demand: string[]; db?: string; lun?: string; gateway?: string; probe?: string; capacityIops?: string; serviceMs?: string; intervals: string; format: string }
 
 /** A policy file checked as `sla check` does; the first error names its line and column. */
@@ -213,11 +218,10 @@ async function protectedLun(opts: ProtectOptions): Promise<{ capacityIops: numbe
   const [fit, ...more] = storageApi.fitFromDatabase(opts.db!, { lun: opts.lun, gatewayId: opts.gateway, measure: 'p50' });
   if (more.length) throw new Error(`${opts.db}: ${more.length + 1} LUNs match; name one with --lun (and --gateway)`);
   if (!fit!.model.fitted) throw new Error(`${opts.db}: LUN ${fit!.lun} (gateway ${fit!.gatewayId}): refusing to fit: ${fit!.model.reason}`);
-  // M/M/1: the median response time is ln 2 times the mean.
-  return { capacityIops: fit!.model.capacityIops.value, serviceMs: fit!.model.unloadedMs.value / Math.LN2, source: `${opts.db} ${fit!.gatewayId}/${fit!.lun}` };
+  return { capacityIops: fit!.model.capacityIops.value, serviceMs: storageApi.meanServiceMs(fit!.model), source: `${opts.db} ${fit!.gatewayId}/${fit!.lun}` };
 }
 
-interface ForecastOptions { db: string; lun?: string; gateway?: string; days: string; targetMs?: string; measure: string; capacityIops?: string; format: string }
+interface ForecastOptions { db: string; lun?: string; gateway?: string; days: string; targetMs?: string; measure: string; capacityIops?: string; policy?: string; format: string }
 
 const RESOLUTIONS: readonly Resolution[] = ['raw', 'minute', 'hour'];
 
@@ -254,7 +258,7 @@ async function fitProbe(file: string, opts: FitOptions, format: OutputFormat): P
 /** `storage fit --db FILE --probes`: each probe stored in the database, refitted from its steps as `--probe` does. */
 async function fitStoredProbes(file: string, opts: FitOptions, format: OutputFormat): Promise<void> {
   const { fitStorageModel, readStoredProbes } = await import('../../storage/index.js');
-  if (opts.gateway !== undefined || opts.resolution !== undefined || opts.targetMs !== undefined) throw new Error('--probes takes --lun only (a probe names its LUN, not its gateway)');
+  if (opts.gateway !== undefined || opts.resolution !== undefined || opts.targetMs !== undefined || opts.policy !== undefined) throw new Error('--probes takes --lun only (a probe names its LUN, not its gateway)');
   const probes = readStoredProbes(file, opts.lun).map((p) => ({
     id: p.id, lun: p.lun, uri: p.result.uri, bs: p.result.bs, rw: p.result.rw, startedAt: p.result.startedAt, complete: p.result.complete,
     steps: p.result.steps.length, model: fitStorageModel(p.result.steps, p.result.blockBytes),
@@ -273,6 +277,7 @@ async function fitStoredProbes(file: string, opts: FitOptions, format: OutputFor
 async function fitDatabase(file: string, opts: FitOptions, format: OutputFormat): Promise<void> {
   const { fitFromDatabase, readStoredProbes } = await import('../../storage/index.js');
   const measure = intervalMeasure(opts.measure ?? 'p50');
+  const policy = await policySource(opts.policy);
   if (opts.resolution !== undefined && !RESOLUTIONS.includes(opts.resolution as Resolution)) throw new Error(`--resolution must be one of ${RESOLUTIONS.join(', ')} (got "${opts.resolution}")`);
   const progress = terminalProgress('fit');
   let fits: LunFit[];
@@ -281,6 +286,7 @@ async function fitDatabase(file: string, opts: FitOptions, format: OutputFormat)
       lun: opts.lun, gatewayId: opts.gateway, measure,
       ...(opts.resolution === undefined ? {} : { resolution: opts.resolution as Resolution }),
       ...(opts.targetMs === undefined ? {} : { targetMs: positiveNumber('--target-ms', opts.targetMs) }),
+      ...(policy ? { policy } : {}),
       onLun: (done, total, label) => progress.update(done, total, label),
     });
   } catch (err) {
@@ -308,4 +314,38 @@ async function fitDatabase(file: string, opts: FitOptions, format: OutputFormat)
       ...(f.headroom ? { loadAtTargetIops: f.headroom.loadAtTargetIops.value, headroomPercent: f.headroom.headroomPercent.value } : {}),
     };
   }), format));
+  await writeClassRows(file, fits, format);
+}
+
+async function policySource(file: string | undefined): Promise<PolicySource | undefined> {
+  return file === undefined ? undefined : { policy: await readPolicy(file), source: file };
+}
+
+/**
+ * Headroom per class, after the LUNs' table (JSON carries it in each LUN's `classes`; CSV keeps
+ * to the LUNs' rows, one table per output): the LUN load at which the class's target breaks, its trend, the date the LUN's
+ * demand gets there, and what the control law leaves it at today's demands.
+ */
+async function writeClassRows(file: string, luns: readonly (LunClassHeadroom & { gatewayId: string; lun: string })[], format: OutputFormat): Promise<void> {
+  if (format !== 'table') return;
+  const { classLabel } = await import('../../storage/index.js');
+  const date = (t: number | null | undefined): string | null => (t == null ? null : new Date(t).toISOString().slice(0, 10));
+  for (const l of luns) {
+    if ('fitted' in l.classPolicy) process.stderr.write(`${file}: LUN ${l.lun} (gateway ${l.gatewayId}): no class headroom: ${l.classPolicy.reason}\n`);
+    else if ('fitted' in l.protection) process.stderr.write(`${file}: LUN ${l.lun} (gateway ${l.gatewayId}): no protection run: ${l.protection.reason}\n`);
+  }
+  const rows = luns.flatMap((l) => l.classes.map((c: ClassHeadroom) => {
+    const h = 'fitted' in c.headroom ? null : c.headroom;
+    const g = c.growth.fitted ? c.growth : null;
+    return {
+      gateway: l.gatewayId, lun: l.lun, class: classLabel(c.className), target: c.target ? `${c.target.percentile} ${c.target.ms} ms` : null,
+      loadAtTargetIops: h?.loadAtTargetIops.value ?? null, loadLow: h?.loadAtTargetIops.low ?? null, loadHigh: h?.loadAtTargetIops.high ?? null,
+      headroomPercent: h?.headroomPercent.value ?? null, trendRate: g?.rate.value ?? null, rateUnit: g?.rateUnit ?? null,
+      runsOut: c.exhaustion?.alreadyExceeded ? 'already' : date(c.exhaustion?.at), earliest: date(c.exhaustion?.earliest), latest: date(c.exhaustion?.latest),
+      protection: c.verdict, note: h ? null : (c.headroom as { reason: string }).reason,
+    };
+  }));
+  if (rows.length === 0) return;
+  process.stdout.write('\nper class:\n');
+  process.stdout.write(formatRows(rows, format));
 }

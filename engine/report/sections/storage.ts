@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { fitFromDatabase, fitStorageModel, forecastFromDatabase, type LunFit, type LunForecast, type SavedStorageProbe } from '../../storage/index.js';
+import { classLabel, fitFromDatabase, fitStorageModel, forecastFromDatabase, type LunFit, type LunForecast, type SavedStorageProbe } from '../../storage/index.js';
 import { emptySection, type Cell, type ReportSection, type ReportTable } from '../model.js';
 import { col, finiteOrNull, table, type SectionBuilder } from './section-builder.js';
 
@@ -95,7 +95,7 @@ function databaseSection(dbFile: string): ReportSection {
   let forecasts: LunForecast[];
   try {
     fits = fitFromDatabase(dbFile);
-    forecasts = forecastFromDatabase(dbFile);
+    forecasts = forecastFromDatabase(dbFile, { classes: false });
   } catch (err) {
     section.paragraphs.push(`The SLA database could not be read: ${err instanceof Error ? err.message : String(err)}`);
     return section;
@@ -131,6 +131,7 @@ function databaseSection(dbFile: string): ReportSection {
     return [f.gatewayId, f.lun, g?.kind ?? null, g?.rate.value ?? null, g?.rate.low ?? null, g?.rate.high ?? null, g?.rateUnit ?? null,
       g?.currentIops.value ?? null, 'fitted' in f.limit ? null : f.limit.iops.value, day(e?.at), day(e?.earliest), day(e?.latest)];
   }), 'Linear or exponential trend by least squares on hourly demand, whichever fits better; the band takes the fast end of the trend to the low end of the capacity, and the slow end to the high end.')));
+  classTables(section, fits);
   for (const f of forecasts) {
     if (!f.demand.fitted || f.projection.length === 0) continue;
     const p = f.projection;
@@ -145,4 +146,55 @@ function databaseSection(dbFile: string): ReportSection {
     section.charts.push({ id: `${HEADROOM}.${f.gatewayId}.${f.lun}`.replace(/[^A-Za-z0-9_.-]/g, '-'), title: `Demand and forecast: ${f.lun} (gateway ${f.gatewayId})`, kind: 'line', xLabel: 'time (UTC)', yLabel: 'IOPS', series });
   }
   return section;
+}
+
+/** Keyed by gateway, LUN and class when a table is too wide for the page. */
+const keyedByClass = (t: ReportTable): ReportTable => ({ ...t, keyColumns: 3 });
+
+/**
+ * Headroom per class on each LUN (targets from the policy stored in the database): where its
+ * target percentile breaks, when the LUN's demand trend gets there, and what the analyzer's
+ * control law leaves each class at today's demands. Two tables, so each fits a page.
+ */
+function classTables(section: ReportSection, fits: readonly LunFit[]): void {
+  const lunName = (f: { lun: string; gatewayId: string }): string => `LUN ${f.lun} (gateway ${f.gatewayId})`;
+  const sources = new Set<string>();
+  for (const f of fits) {
+    if ('fitted' in f.classPolicy) section.paragraphs.push(`${lunName(f)}: no headroom per class: ${f.classPolicy.reason}.`);
+    else sources.add(f.classPolicy.source);
+    if (!('fitted' in f.classPolicy) && 'fitted' in f.protection) section.paragraphs.push(`${lunName(f)}: no protection run: ${f.protection.reason}.`);
+  }
+  const rows = fits.flatMap((f) => f.classes.map((c) => ({ f, c })));
+  if (rows.length === 0) return;
+  if (sources.size > 0) section.paragraphs.push(`Class targets, priorities and floors from ${[...sources].join('; ')}.`);
+  for (const { f, c } of rows) if ('fitted' in c.headroom && !('fitted' in f.classPolicy)) section.paragraphs.push(`${lunName(f)}, class ${classLabel(c.className)}: no headroom: ${c.headroom.reason}.`);
+  const key = (f: LunFit, c: LunFit['classes'][number]): Cell[] => [f.gatewayId, f.lun, classLabel(c.className)];
+  const keyCols = [col('gateway', 'Gateway'), col('lun', 'LUN'), col('class', 'Class')];
+  section.tables.push(keyedByClass(table(`${HEADROOM}.classes`, 'Headroom per class', [
+    ...keyCols, col('target_percentile', 'Target on'), col('target_ms', 'Target', { unit: 'ms', digits: 2 }),
+    col('load_at_target_iops', 'Load at target', { unit: 'IOPS', digits: 0 }), col('load_low_iops', 'Low', { unit: 'IOPS', digits: 0 }), col('load_high_iops', 'High', { unit: 'IOPS', digits: 0 }),
+    col('peak_iops', 'Today\'s peak', { unit: 'IOPS', digits: 0 }), col('headroom_pct', 'Headroom', { unit: '%', digits: 1 }),
+  ], rows.map(({ f, c }): Cell[] => {
+    const h = 'fitted' in c.headroom ? null : c.headroom;
+    return [...key(f, c), c.target?.percentile ?? null, c.target?.ms ?? null,
+      h?.loadAtTargetIops.value ?? null, h ? finiteOrNull(h.loadAtTargetIops.low) : null, h ? finiteOrNull(h.loadAtTargetIops.high) : null,
+      h?.peakIops ?? null, h ? finiteOrNull(h.headroomPercent.value) : null];
+  }), 'Each class\'s target percentile (its worst pair\'s, as the analyzer judges it) fitted as S / (1 − IOPS/C) against the LUN\'s total IOPS; load at target (LUN total) with Fieller 95% intervals; headroom over the LUN\'s busiest interval in the last stored day.')));
+  section.tables.push(keyedByClass(table(`${HEADROOM}.class-growth`, 'Growth per class and when its headroom runs out', [
+    ...keyCols, col('trend', 'Trend'), col('rate', 'Rate', { digits: 3 }), col('rate_low', 'Low', { digits: 3 }), col('rate_high', 'High', { digits: 3 }), col('rate_unit', 'Unit'),
+    col('runs_out_iso8601', 'Runs out'), col('earliest_iso8601', 'Earliest'), col('latest_iso8601', 'Latest'),
+  ], rows.map(({ f, c }): Cell[] => {
+    const g = c.growth.fitted ? c.growth : null;
+    const e = c.exhaustion;
+    return [...key(f, c), g?.kind ?? null, g?.rate.value ?? null, g?.rate.low ?? null, g?.rate.high ?? null, g?.rateUnit ?? null,
+      e?.alreadyExceeded ? 'already' : day(e?.at), day(e?.earliest), day(e?.latest)];
+  }), 'The class\'s own IOPS on the LUN, linear or exponential by fit; its headroom runs out where the LUN\'s total demand trend meets the class\'s load at target, the band from the fast trend at the low load to the slow trend at the high one.')));
+  section.tables.push(keyedByClass(table(`${HEADROOM}.protection`, 'Protection per class at today\'s demand', [
+    ...keyCols, col('priority', 'Priority'),
+    col('demand_iops', 'Demand', { unit: 'IOPS', digits: 0 }), col('keeps_iops', 'Keeps', { unit: 'IOPS', digits: 0 }),
+    col('floor_iops', 'Floor', { unit: 'IOPS', digits: 0 }), col('at_floor', 'At floor'), col('verdict', 'Verdict'),
+  ], rows.map(({ f, c }): Cell[] => {
+    const o = c.protection;
+    return [...key(f, c), c.priority, c.demandIops, o?.gotIops ?? null, o ? o.floorIops : null, o ? (o.atFloor ? 'yes' : 'no') : null, c.verdict];
+  }), 'The SLA analyzer\'s control law (the code the server runs) in closed loop against the LUN\'s fitted queue, each class offering its trend\'s IOPS today, until the caps settle.')));
 }

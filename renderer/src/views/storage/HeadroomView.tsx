@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { Data } from 'plotly.js';
-import type { LunView, ProbeView, StorageHeadroomView } from '../../../../engine/storage/headroom-view.js';
+import type { ClassView, LunView, ProbeView, StorageHeadroomView } from '../../../../engine/storage/headroom-view.js';
 import type { Workspace } from '../../../../engine/workspace/schema.js';
 import { Chart } from '../../components/Chart.js';
 import type { EngineConnection } from '../../engine/connection.js';
@@ -10,6 +10,12 @@ import { ProbeForm } from './ProbeForm.js';
 
 const day = (t: number | null | undefined): string => (t == null ? '—' : new Date(t).toISOString().slice(0, 10));
 const iso = (t: number): string => new Date(t).toISOString();
+/** One colour per class, shared by its target line, its fitted curve and its line on the trend chart. */
+const CLASS_COLOURS = ['#2a9d8f', '#a66bd6', '#e9a03b', '#3d7dd8', '#6a994e', '#c9c9c9'];
+const classColour = (k: number): string => CLASS_COLOURS[k % CLASS_COLOURS.length]!;
+const className = (c: ClassView): string => (c.className === '' ? '(no class)' : c.className);
+/** An interval whose end the JSON carried as null (an unbounded Fieller interval) reads ∞. */
+const end = (x: number | null): string => (x === null || !Number.isFinite(x) ? '∞' : fmt(x, 3));
 
 /**
  * How much more load each LUN takes before latency breaks, and when growth gets there: each saved
@@ -139,6 +145,15 @@ function LunCharts({ lun }: { lun: LunView }) {
     curve.push({ x: lun.measured.map((p) => p.iops), y: lun.measured.map((p) => p.latencyMs), name: `measured ${cap.measure}`, type: 'scatter', mode: 'markers', marker: { size: 5, opacity: 0.6 } });
     curve.push({ x: lun.curve.map((p) => p.iops), y: lun.curve.map((p) => p.latencyMs), name: 'fit: S / (1 − IOPS/C)', type: 'scatter', mode: 'lines' });
   }
+  // Each class's target as a horizontal line, with its own percentile's fit crossing it at its load at target.
+  const classes = lun.classes.filter((c) => c.target !== null).map((c, k) => ({ c, colour: classColour(k) }));
+  const xEnd = Math.max(0, ...lun.curve.map((p) => p.iops), ...lun.measured.map((p) => p.iops), ...lun.classes.flatMap((c) => c.curve.map((p) => p.iops)));
+  const withTarget = cap ? classes : [];
+  for (const { c, colour } of withTarget) {
+    if (c.measured.length > 0) curve.push({ x: c.measured.map((p) => p.iops), y: c.measured.map((p) => p.latencyMs), name: `${className(c)} ${c.target!.percentile} measured`, type: 'scatter', mode: 'markers', marker: { size: 4, opacity: 0.45, color: colour } });
+    curve.push({ x: [0, xEnd], y: [c.target!.ms, c.target!.ms], name: `${className(c)} target: ${c.target!.percentile} ≤ ${c.target!.ms} ms`, type: 'scatter', mode: 'lines', line: { color: colour, dash: 'dot', width: 2 } });
+    if (c.curve.length > 0) curve.push({ x: c.curve.map((p) => p.iops), y: c.curve.map((p) => p.latencyMs), name: `${className(c)} ${c.target!.percentile}: fit`, type: 'scatter', mode: 'lines', line: { color: colour, dash: 'dash', width: 1.5 } });
+  }
   const trend: Data[] = [];
   if (f) {
     const x = f.projection.map((p) => iso(p.t));
@@ -147,15 +162,71 @@ function LunCharts({ lun }: { lun: LunView }) {
     trend.push({ x, y: f.projection.map((p) => p.low), name: 'band', type: 'scatter', mode: 'lines', line: { width: 0 }, fill: 'tonexty', fillcolor: 'rgba(242,165,65,0.25)' });
     trend.push({ x, y: f.projection.map((p) => p.iops), name: `trend (${f.kind})`, type: 'scatter', mode: 'lines', line: { dash: 'dash' } });
     if (cap && f.history.length > 0 && x.length > 0) trend.push({ x: [iso(f.history[0]!.t), x.at(-1)!], y: [cap.iops.value, cap.iops.value], name: 'capacity', type: 'scatter', mode: 'lines', line: { color: '#e86a92' } });
+    // Where the LUN's demand breaks each class's target: the trend meeting this line is the class's date.
+    for (const { c, colour } of classes) {
+      if ('fitted' in c.headroom || f.history.length === 0 || x.length === 0) continue;
+      const y = c.headroom.loadAtTargetIops.value;
+      trend.push({ x: [iso(f.history[0]!.t), x.at(-1)!], y: [y, y], name: `${className(c)}: ${c.headroom.percentile} target reached`, type: 'scatter', mode: 'lines', line: { color: colour, dash: 'dot', width: 2 } });
+    }
   }
   return (
     <div className="lun-charts" data-testid={`lun-${lun.lun}`}>
       <h3>LUN {lun.lun} (gateway {lun.gatewayId}), {lun.intervals} {lun.resolution} intervals</h3>
       {problems.map((p) => <p key={p} className="error" data-testid="lun-problem">{p}</p>)}
+      <ClassTable lun={lun} />
       <div className="chart-pair">
-        {cap && <Chart testId={`chart-lun-latency-${lun.lun}`} data={curve} layout={{ title: { text: 'Latency against load' }, xaxis: { title: { text: 'IOPS' }, rangemode: 'tozero' }, yaxis: { title: { text: `${cap.measure} latency (ms)` }, rangemode: 'tozero' } }} />}
+        {cap && <Chart testId={`chart-lun-latency-${lun.lun}`} data={curve} layout={{ title: { text: 'Latency against load' }, xaxis: { title: { text: 'IOPS (LUN total)' }, rangemode: 'tozero' }, yaxis: { title: { text: withTarget.length ? 'latency (ms)' : `${cap.measure} latency (ms)` }, rangemode: 'tozero' } }} />}
         {f && <Chart testId={`chart-lun-trend-${lun.lun}`} data={trend} layout={{ title: { text: 'Demand, trend and capacity' }, xaxis: { title: { text: 'time (UTC)' } }, yaxis: { title: { text: 'IOPS' }, rangemode: 'tozero' } }} />}
       </div>
+    </div>
+  );
+}
+
+/** Headroom per class on the LUN: where its target breaks, how far above today's peak, when growth gets there, and what protecting it costs the others. */
+function ClassTable({ lun }: { lun: LunView }) {
+  if (lun.classes.length === 0) return null;
+  const policy = 'fitted' in lun.classPolicy ? null : lun.classPolicy;
+  const p = 'fitted' in lun.protection ? null : lun.protection;
+  return (
+    <div data-testid={`lun-classes-${lun.lun}`}>
+      <p className="muted">
+        Per class: its own target percentile (worst pair) fitted against the LUN&apos;s total IOPS; runs out where the LUN&apos;s demand trend meets that load.
+        {policy ? <> Targets from {policy.source}.</> : <> No targets: {(lun.classPolicy as { reason: string }).reason}.</>}
+      </p>
+      <table className="grid numeric" data-testid="class-headroom">
+        <thead><tr><th>Class</th><th>Priority</th><th>Target</th><th>Load at target (IOPS)</th><th>Headroom over today&apos;s peak</th><th>Trend</th><th>Runs out</th><th>Band</th><th style={{ textAlign: 'left' }}>Protection at today&apos;s demand</th></tr></thead>
+        <tbody>
+          {lun.classes.map((c) => {
+            const h = 'fitted' in c.headroom ? null : c.headroom;
+            const g = c.growth.fitted ? c.growth : null;
+            const ex = c.exhaustion;
+            return (
+              <tr key={c.className} data-testid={`class-row-${className(c)}`}>
+                <td>{className(c)}</td>
+                <td>{c.priority ?? '—'}</td>
+                <td>{c.target ? `${c.target.percentile} ≤ ${c.target.ms} ms` : '—'}</td>
+                {h ? (
+                  <>
+                    <td><span data-testid="class-load-at-target">{h.loadAtTargetIops.value.toFixed(0)}</span> ({end(h.loadAtTargetIops.low)} – {end(h.loadAtTargetIops.high)})</td>
+                    <td data-testid="class-headroom-percent">{h.headroomPercent.value.toFixed(1)}% ({end(h.headroomPercent.low)} – {end(h.headroomPercent.high)}%)</td>
+                  </>
+                ) : <td colSpan={2} className="muted" style={{ textAlign: 'left' }} data-testid="class-no-headroom">{(c.headroom as { reason: string }).reason}</td>}
+                <td>{g ? `${g.kind} ${fmt(g.rate.value, 3)} ${g.rateUnit} (${fmt(g.rate.low, 3)} – ${fmt(g.rate.high, 3)})` : '—'}</td>
+                <td data-testid="class-runs-out">{ex ? (ex.alreadyExceeded ? 'already' : ex.at === null ? `not within ${ex.horizonDays} days` : day(ex.at)) : '—'}</td>
+                <td>{ex && ex.at !== null && !ex.alreadyExceeded ? `${day(ex.earliest)} – ${ex.latest === null ? 'beyond' : day(ex.latest)}` : '—'}</td>
+                <td style={{ textAlign: 'left' }} data-testid="class-protection">{c.verdict ?? '—'}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {p ? (
+        <p className="muted" data-testid="class-protection-summary">
+          The analyzer&apos;s control law on the fitted LUN ({p.capacityIops.toFixed(0)} IOPS, {fmt(p.serviceMs, 3)} ms service) at today&apos;s demands:{' '}
+          {!p.needsThrottling ? 'no throttling needed.' : p.unprotected.length ? `not every target can be held: ${p.unprotected.join(', ')} miss theirs with lower classes at their floors.` : `targets held by throttling lower classes (caps settled after ${p.settledAfter} intervals).`}
+          {p.explanations[0] ? <> First cut: {p.explanations[0]}</> : null}
+        </p>
+      ) : <p className="muted" data-testid="class-protection-summary">No protection run: {(lun.protection as { reason: string }).reason}.</p>}
     </div>
   );
 }
