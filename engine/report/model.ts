@@ -50,6 +50,8 @@ export interface ChartSeries {
   markersOnly?: boolean;
   /** A line without markers (a fitted curve, drawn before the measured points so they stay visible on top). */
   linesOnly?: boolean;
+  /** Series of one thing (a class: its points, its fit, its target) share this palette colour; by default each series takes the next. */
+  colorOf?: number;
 }
 
 /**

@@ -23,7 +23,7 @@ export const pageScript = String.raw`
       return [{ type: 'heatmap', x: spec.x.map(String), y: spec.y.map(String), z: spec.z, colorscale: 'Viridis', colorbar: { title: { text: spec.zLabel } } }];
     }
     return spec.series.map(function (s, i) {
-      var color = palette[i % palette.length];
+      var color = palette[(typeof s.colorOf === 'number' ? s.colorOf : i) % palette.length];
       if (spec.kind === 'bar') return { type: 'bar', name: s.name, x: s.x, y: s.y, marker: { color: color } };
       return {
         type: 'scatter', name: s.name, x: s.x, y: s.y,

@@ -54,4 +54,27 @@ describe('headroom per class in the report\'s storage section', () => {
     // Silver's p95 ≤ 10 ms breaks at 700 IOPS of LUN load, reached on day 41.7 (2026-02-11).
     expect(growth.find((r) => r.class === 'silver')!.runs_out_iso8601).toMatch(/^2026-02-1[0-3]$/);
   });
+
+  it('draws latency against load with each class\'s measured percentile, its fit and its target in one colour, beside the LUN\'s own fit', async () => {
+    const model = await buildReport(workspaceFile, { only: ['storage.headroom'] });
+    const lun = model.sections.find((s) => s.id === 'storage')!.children.find((s) => s.id === 'storage.headroom')!;
+    const chart = lun.charts.find((c) => c.id === 'storage.headroom.latency.gw1.lun0');
+    if (!chart || chart.kind === 'heatmap') throw new Error('no latency-against-load chart');
+    const [fit] = fitFromDatabase(dbFile);
+    for (const c of fit!.classes) {
+      const named = chart.series.filter((s) => s.name.startsWith(`${c.className} `));
+      const h = c.headroom;
+      if ('fitted' in h) { expect(named).toEqual([]); continue; }
+      const target = named.find((s) => s.name.includes('target'))!;
+      expect(target.y).toEqual([h.targetMs, h.targetMs]);
+      expect(named.map((s) => s.name)).toEqual([`${c.className} ${h.percentile} measured`, `${c.className} ${h.percentile} fit`, `${c.className} target: ${h.percentile} ≤ ${h.targetMs} ms`]);
+      expect(new Set(named.map((s) => s.colorOf)).size).toBe(1);
+      // The fit crosses the target where the class's load at target says.
+      const f = named[1]!;
+      const k = f.y.findIndex((y) => y >= h.targetMs);
+      expect(k).toBeGreaterThan(0);
+      expect(Number(f.x[k])).toBeGreaterThan(h.loadAtTargetIops.value * 0.97);
+      expect(Number(f.x[k - 1])).toBeLessThan(h.loadAtTargetIops.value * 1.03);
+    }
+  });
 });

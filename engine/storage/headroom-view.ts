@@ -104,7 +104,8 @@ function classView(c: ClassHeadroom, store: SlaStore, fit: LunFit, ids: Readonly
   return { ...c, measured, curve };
 }
 
-function lunView(file: string, fit: LunFit, forecast: LunForecast | undefined): LunView {
+/** One LUN as the view and the report's load–latency chart show it (opens the database to read its intervals). */
+export function lunView(file: string, fit: LunFit, forecast: LunForecast | undefined): LunView {
   const m = fit.model;
   const capacity: LunView['capacity'] = m.fitted
     ? { iops: m.capacityIops, unloadedMs: m.unloadedMs, measure: m.measure, peakIops: m.peakIops, peakUtilisation: m.peakUtilisation }

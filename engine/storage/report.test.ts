@@ -55,7 +55,7 @@ describe('the report\'s storage headroom section', () => {
     if (chart.kind === 'heatmap') throw new Error('expected a line chart');
     expect(chart.series.map((c) => [c.name, c.linesOnly === true, c.markersOnly === true])).toEqual([['fit: a + D·N', true, false], ['measured mean', false, true]]);
     const lun = child(storage, 'storage.headroom');
-    expect(lun.charts.map((c) => c.title)).toEqual(['Demand and forecast: lun0 (gateway gw1)']);
+    expect(lun.charts.map((c) => c.title)).toEqual(['Latency against load: lun0 (gateway gw1)', 'Demand and forecast: lun0 (gateway gw1)']);
     const out = path.join(dir, 'csv');
     await writeCsvTables(model, out);
     const fitCsv = parse(await readFile(path.join(out, csvFileName('storage.probe.storage-1.model')), 'utf8'), { columns: true }) as Record<string, string>[];

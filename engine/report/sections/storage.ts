@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { classLabel, fitFromDatabase, fitStorageModel, forecastFromDatabase, type LunFit, type LunForecast, type SavedStorageProbe } from '../../storage/index.js';
-import { emptySection, type Cell, type ReportSection, type ReportTable } from '../model.js';
+import { classLabel, fitFromDatabase, fitStorageModel, forecastFromDatabase, lunView, type LunFit, type LunForecast, type SavedStorageProbe } from '../../storage/index.js';
+import { emptySection, type Cell, type ChartSeries, type ReportSection, type ReportTable } from '../model.js';
 import { col, finiteOrNull, table, type SectionBuilder } from './section-builder.js';
 
 const probeName = (id: string): string => `storage.probe.${id}`;
@@ -132,6 +132,12 @@ function databaseSection(dbFile: string): ReportSection {
       g?.currentIops.value ?? null, 'fitted' in f.limit ? null : f.limit.iops.value, day(e?.at), day(e?.earliest), day(e?.latest)];
   }), 'Linear or exponential trend by least squares on hourly demand, whichever fits better; the band takes the fast end of the trend to the low end of the capacity, and the slow end to the high end.')));
   classTables(section, fits);
+  const forecastOf = new Map(forecasts.map((f) => [`${f.gatewayId}\u0000${f.lun}`, f]));
+  for (const f of fits) {
+    if (!f.model.fitted) continue;
+    const chart = latencyChart(dbFile, f, forecastOf.get(`${f.gatewayId}\u0000${f.lun}`));
+    if (chart) section.charts.push(chart);
+  }
   for (const f of forecasts) {
     if (!f.demand.fitted || f.projection.length === 0) continue;
     const p = f.projection;
@@ -146,6 +152,41 @@ function databaseSection(dbFile: string): ReportSection {
     section.charts.push({ id: `${HEADROOM}.${f.gatewayId}.${f.lun}`.replace(/[^A-Za-z0-9_.-]/g, '-'), title: `Demand and forecast: ${f.lun} (gateway ${f.gatewayId})`, kind: 'line', xLabel: 'time (UTC)', yLabel: 'IOPS', series });
   }
   return section;
+}
+
+/**
+ * Latency against load, as the Headroom view draws it: the LUN's stored intervals and its fitted
+ * queue, and for each class with a target its own percentile, its fit and the target line, so a
+ * reader sees where each class's curve crosses its target.
+ */
+function latencyChart(dbFile: string, fit: LunFit, forecast: LunForecast | undefined): ReportSection['charts'][number] | null {
+  const v = lunView(dbFile, fit, forecast);
+  if ('fitted' in v.capacity || v.measured.length === 0) return null;
+  const measure = v.capacity.measure;
+  // A few hundred points per cloud show its shape; thousands of SVG markers only weigh the PDF down.
+  const sparse = <T>(xs: readonly T[], max = 400): T[] => (xs.length <= max ? [...xs] : Array.from({ length: max }, (_, k) => xs[Math.floor((k * xs.length) / max)]!));
+  const lunPoints = sparse(v.measured);
+  const series: ChartSeries[] = [
+    { name: `LUN ${measure} measured`, x: lunPoints.map((p) => p.iops), y: lunPoints.map((p) => p.latencyMs), markersOnly: true, colorOf: 0 },
+    { name: `LUN ${measure} fit: S / (1 − IOPS/C)`, x: v.curve.map((p) => p.iops), y: v.curve.map((p) => p.latencyMs), dash: true, linesOnly: true, colorOf: 0 },
+  ];
+  const right = Math.max(...v.curve.map((p) => p.iops), ...v.measured.map((p) => p.iops));
+  let colorOf = 0;
+  for (const c of v.classes) {
+    if ('fitted' in c.headroom || c.curve.length === 0) continue;
+    const h = c.headroom;
+    const points = sparse(c.measured, 200);
+    colorOf++;
+    series.push(
+      { name: `${c.className} ${h.percentile} measured`, x: points.map((p) => p.iops), y: points.map((p) => p.latencyMs), markersOnly: true, colorOf },
+      { name: `${c.className} ${h.percentile} fit`, x: c.curve.map((p) => p.iops), y: c.curve.map((p) => p.latencyMs), dash: true, linesOnly: true, colorOf },
+      { name: `${c.className} target: ${h.percentile} ≤ ${h.targetMs} ms`, x: [0, right], y: [h.targetMs, h.targetMs], linesOnly: true, colorOf },
+    );
+  }
+  return {
+    id: `${HEADROOM}.latency.${fit.gatewayId}.${fit.lun}`.replace(/[^A-Za-z0-9_.-]/g, '-'), title: `Latency against load: ${fit.lun} (gateway ${fit.gatewayId})`,
+    kind: 'line', xLabel: 'IOPS (LUN total)', yLabel: 'latency (ms)', series,
+  };
 }
 
 /** Keyed by gateway, LUN and class when a table is too wide for the page. */
