@@ -18,6 +18,13 @@ describe('CLI output', () => {
     expect(formatRows([{ cpuUsPerGatewayCycle: 1 }], 'table').split('\n')[0]).toBe('cpu us per gateway cycle');
   });
 
+  it('aligns numbers right and words left', () => {
+    const out = formatRows([{ host: 'a', mode: 'ro', iops: 5, cpi: '3.0' }, { host: 'bbbb', mode: 'rw-long', iops: 12345, cpi: '12.5%' }], 'table', undefined, { width: 80 }).split('\n');
+    expect(out[0]).toBe('host  mode      iops    cpi');
+    expect(out[2]).toBe('a     ro           5    3.0');
+    expect(out[3]).toBe('bbbb  rw-long  12345  12.5%');
+  });
+
   it('prints a table wider than the terminal in blocks that each fit and repeat the key columns', () => {
     const key = fc.stringMatching(/^[a-z]{1,8}$/);
     fc.assert(fc.property(

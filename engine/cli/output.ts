@@ -34,12 +34,17 @@ export function formatRows(rows: readonly Row[], format: OutputFormat, columns?:
   const widths = cols.map((_, i) => Math.max(heads[i]!.length, ...cells.map((row) => row[i]!.length)));
   const lineWidth = options.width ?? (process.stdout.isTTY ? process.stdout.columns : undefined) ?? 160;
   const blocks = columnBlocks(widths, lineWidth, Math.min(options.keyColumns ?? 1, cols.length));
+  // Numbers align right so their digits line up; words align left, as they are read (the report does the same).
+  // A column is numeric when every cell reads as a number, preformatted ones ('3.0', '12%') included.
+  const numeric = cols.map((_, i) => cells.every((row) => row[i] === '' || NUMBER_CELL.test(row[i]!)));
   return blocks.map((block) => {
     const line = (values: readonly string[]): string =>
-      block.map((i, k) => (k === 0 ? values[i]!.padEnd(widths[i]!) : values[i]!.padStart(widths[i]!))).join('  ').trimEnd();
+      block.map((i, k) => (k === 0 || !numeric[i] ? values[i]!.padEnd(widths[i]!) : values[i]!.padStart(widths[i]!))).join('  ').trimEnd();
     return [line(heads), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n';
   }).join('\n');
 }
+
+const NUMBER_CELL = /^[-+−]?(\d[\d,]*(\.\d*)?|\.\d+)(e[-+]?\d+)?\s?%?$|^[-+]?Infinity$|^NaN$|^—$/i;
 
 /** `cycleP99Ms` → `cycle p99 ms`: keys are for programs, headers for people. */
 export function headerWords(key: string): string {

@@ -309,7 +309,7 @@ async function fitDatabase(file: string, opts: FitOptions, format: OutputFormat)
     return {
       gateway: f.gatewayId, lun: f.lun, intervals: f.intervals, resolution: f.resolution,
       capacityIops: m.capacityIops.value, capacityLow: m.capacityIops.low, capacityHigh: m.capacityIops.high,
-      [`unloaded${m.measure}Ms`]: m.unloadedMs.value, peakIops: m.peakIops, rSquared: m.rSquared,
+      [`unloaded${m.measure.toUpperCase()}Ms`]: m.unloadedMs.value, peakIops: m.peakIops, rSquared: m.rSquared,
       heldOutMedianErrorPercent: h?.medianAbsErrorPercent ?? null,
       ...(f.headroom ? { loadAtTargetIops: f.headroom.loadAtTargetIops.value, headroomPercent: f.headroom.headroomPercent.value } : {}),
     };
@@ -347,5 +347,5 @@ async function writeClassRows(file: string, luns: readonly (LunClassHeadroom & {
   }));
   if (rows.length === 0) return;
   process.stdout.write('\nper class:\n');
-  process.stdout.write(formatRows(rows, format));
+  process.stdout.write(formatRows(rows, format, undefined, { keyColumns: 3 }));
 }
