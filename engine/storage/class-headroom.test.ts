@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import Database from 'better-sqlite3';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -169,6 +170,27 @@ describe('headroom per class from the SLA database', () => {
 });
 
 describe('per-class headroom from the command line', () => {
+  it('says when a class was capped on the last day: its demand is what it got, a lower bound; a cap lifted long before does not count', async () => {
+    const capped = path.join(dir, 'capped.db');
+    await copyFile(growthDb, capped);
+    const [before] = fitFromDatabase(capped);
+    const end = Date.UTC(2026, 0, 1) + 30 * DAY - 3_600_000;
+    const db = new Database(capped);
+    const action = db.prepare(`INSERT INTO actions (t, gateway, host, lun, class, kind, iops_limit, mbps_limit, previous_iops_limit, previous_mbps_limit, protects, reason)
+      VALUES (?, 'gw1', ?, 'lun0', ?, ?, 100, 0, 0, 0, 'gold', 'test')`);
+    action.run(end - 2 * 3_600_000, 'bronze-app', 'bronze', 'throttle');
+    action.run(START + DAY, 'silver-app', 'silver', 'throttle');
+    action.run(START + 2 * DAY, 'silver-app', 'silver', 'restore');
+    db.close();
+    const [after] = fitFromDatabase(capped);
+    expect(byClass(before!, 'bronze').throttled).toBeNull();
+    expect(byClass(after!, 'bronze').throttled).toEqual({ actionsLastDay: 1, inForce: true });
+    expect(byClass(after!, 'bronze').verdict).toMatch(/capped \(a cap still in force at the end\): today's demand is what it got, a lower bound$/);
+    expect(byClass(after!, 'silver').throttled).toBeNull();
+    expect(byClass(after!, 'silver').verdict).toBe(byClass(before!, 'silver').verdict);
+    expect(byClass(after!, 'gold').throttled).toBeNull();
+  });
+
   it('storage fit --db and storage forecast --db carry a classes array per LUN; --policy FILE replaces the stored policy', async () => {
     const fit = await headroom('storage', 'fit', '--db', classesDb, '--lun', 'lun0', '--format', 'json');
     expect(fit.code).toBe(0);

@@ -69,6 +69,12 @@ export interface ClassHeadroom {
   protection: ClassOutcome | null;
   /** The protection outcome in a sentence, for the view and the report. */
   verdict: string | null;
+  /**
+   * The analyzer's throttle actions on this class's pairs: over the last stored day, and whether a
+   * cap was still in force at the end. Under a cap its IOPS are what it got, not what it would ask
+   * for, so its demand (and any trend of it) is a lower bound. Null when no cap bore on the last day.
+   */
+  throttled: { actionsLastDay: number; inForce: boolean } | null;
 }
 
 export interface LunProtection extends Omit<ProtectionResult, 'classes'> {
@@ -126,7 +132,7 @@ export function classHeadroomOfLun(c: ClassContext): LunClassHeadroom {
     const cls = policy?.policy.classes.find((x) => x.name === stored.name) ?? null;
     const intervals = classIntervals(c.store, c.ref, stored.id, c.resolution).filter((i) => i.classIops >= ACTIVE_IOPS);
     const trendPoints = c.trendResolution === c.resolution ? intervals : classIntervals(c.store, c.ref, stored.id, c.trendResolution);
-    return classHeadroom(stored.name, cls, intervals, trendPoints, peakIops, c);
+    return { ...classHeadroom(stored.name, cls, intervals, trendPoints, peakIops, c), throttled: throttledOf(c, stored.name) };
   });
   const run = protectLun(classes, c);
   let protection: LunProtection | FitRefusal = run;
@@ -137,6 +143,11 @@ export function classHeadroomOfLun(c: ClassContext): LunClassHeadroom {
       k.protection = outcomes.find((o) => o.className === classLabel(k.className)) ?? null;
       k.verdict = k.protection ? verdictOf(k.protection) : null;
     }
+  }
+  for (const k of classes) {
+    if (k.throttled === null) continue;
+    const note = `its IOPS were capped (${k.throttled.inForce ? 'a cap still in force at the end' : `${k.throttled.actionsLastDay} throttle action${k.throttled.actionsLastDay === 1 ? '' : 's'} in the last day`}): today's demand is what it got, a lower bound`;
+    k.verdict = k.verdict === null ? note : `${k.verdict}; ${note}`;
   }
   return {
     classPolicy: policy ? { name: policy.policy.name, source: policy.source } : (c.policy as FitRefusal),
@@ -167,7 +178,27 @@ function classHeadroom(name: string, cls: ResolvedClass | null, intervals: reado
     exhaustion: c.lunTrend.fitted && !('fitted' in headroom) ? exhaustion(c.lunTrend, headroom.loadAtTargetIops, c.days) : null,
     protection: null,
     verdict: null,
+    throttled: null,
   };
+}
+
+/** Actions that leave a pair under a cap (the analyzer's throttle, a static limit); restore and release lift it. */
+const CAPPING: ReadonlySet<string> = new Set(['throttle', 'limit']);
+
+/** The throttle actions the SLA server recorded for this class on this LUN, judged at the LUN's last stored interval. */
+function throttledOf(c: ClassContext, className: string): ClassHeadroom['throttled'] {
+  const end = c.lunIntervals.at(-1)?.t;
+  if (end === undefined) return null;
+  const rows = c.store.db.prepare(`SELECT host, kind, t FROM actions WHERE gateway = ? AND lun = ? AND class = ? AND t <= ? ORDER BY t, id`)
+    .all(c.ref.gatewayId, c.ref.lun, className, end) as Array<{ host: string; kind: string; t: number }>;
+  if (!rows.some((r) => CAPPING.has(r.kind))) return null;
+  // The latest action per host says whether its cap still held at the end.
+  const latest = new Map<string, string>();
+  for (const r of rows) latest.set(r.host, r.kind);
+  const actionsLastDay = rows.filter((r) => CAPPING.has(r.kind) && r.t > end - DAY).length;
+  const inForce = [...latest.values()].some((k) => CAPPING.has(k));
+  // A cap lifted more than a day before the end does not bear on today's demand.
+  return actionsLastDay > 0 || inForce ? { actionsLastDay, inForce } : null;
 }
 
 function headroomOfClass(name: string, cls: ResolvedClass | null, intervals: readonly ClassInterval[], peakIops: number, c: ClassContext): ClassLoadAtTarget | FitRefusal {
