@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childListening, freePort } from '../runtime/index.js';
@@ -75,5 +75,33 @@ export function peakRssBytes(pid: number): number | null {
     return m ? Number(m[1]) * 1024 : null;
   } catch {
     return null;
+  }
+}
+
+/**
+ * SIGSTOP a process and wait until every one of its threads is stopped. kill() returns once the
+ * signal is queued; a thread running on another core goes on until it is interrupted, and on a
+ * virtual machine that can be long enough for it to answer a request sent just after.
+ */
+export async function stopProcess(child: ChildProcess, timeoutMs = 5000): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('the process has no pid (it never started)');
+  child.kill('SIGSTOP');
+  const stopped = (): boolean => {
+    try {
+      return readdirSync(`/proc/${pid}/task`).every((tid) => {
+        // The state is the field after the parenthesised command name, which may itself hold spaces.
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+        return state === 'T' || state === 't';
+      });
+    } catch {
+      return false;
+    }
+  };
+  const until = Date.now() + timeoutMs;
+  while (!stopped()) {
+    if (Date.now() > until) throw new Error(`process ${pid} did not stop within ${timeoutMs} ms of SIGSTOP`);
+    await new Promise((r) => setTimeout(r, 5));
   }
 }

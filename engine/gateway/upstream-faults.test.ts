@@ -7,7 +7,7 @@ import { freePort } from '../runtime/index.js';
 import { NbdGateway } from './gateway.js';
 import { openUpstreamBackend } from './upstream.js';
 import { RawNbdClient, requestHeader } from './raw-client.js';
-import { startGatewayProcess, startNbdkit, type Spawned } from './harness.js';
+import { startGatewayProcess, startNbdkit, stopProcess, type Spawned } from './harness.js';
 import { CMD_FLUSH, CMD_READ, CMD_WRITE } from './nbd-constants.js';
 import type { BackendHealth } from './backend.js';
 
@@ -66,7 +66,8 @@ withNbdkit('upstream faults and durability through the upstream pool', () => {
     cleanup.push(async () => client.destroy());
     await client.open('up');
     expect((await client.request(CMD_READ, 0, 4096)).errno).toBe(0);
-    nbdkit.child.kill('SIGSTOP');
+    // Every nbdkit thread stopped before the request goes: kill() only queues the signal.
+    await stopProcess(nbdkit.child);
     try {
       expect((await client.request(CMD_READ, 4096, 4096)).errno).toBe(5);
       expect(health[0]).toMatchObject({ state: 'degraded' });
