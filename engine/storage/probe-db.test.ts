@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveWorkerScript } from '../runtime/index.js';
+import { killAfterReports } from '../sla/db/crash-harness.js';
 import { migrate, SCHEMA_VERSION, SlaStore } from '../sla/index.js';
 import { syntheticSteps } from './testing/synthetic-steps.js';
 import { probedLun, readStoredProbes, storedStorageProbes, writeProbeToDatabase, type ProbeResult } from './index.js';
@@ -70,25 +70,10 @@ describe('storage probes in the SLA database', () => {
   it('a process SIGKILLed while writing probes leaves every probe it reported whole and none torn', async () => {
     const file = newFile();
     const steps = 5000;
-    const child = spawn(process.execPath, [fileURLToPath(resolveWorkerScript(import.meta.url, './testing/probe-db-child.js')), file, String(steps), '10000'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const reported = new Set<number>();
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-    await new Promise<void>((resolve, reject) => {
-      let buffer = '';
-      const timer = setTimeout(() => reject(new Error(`child reported ${reported.size} probes in 30 s; stderr: ${stderr}`)), 30_000);
-      child.stdout.on('data', (d: Buffer) => {
-        buffer += d.toString();
-        const lines = buffer.split('\n');
-        buffer = lines.pop()!;
-        for (const line of lines) reported.add(Number(line.split(' ')[1]));
-        // Killed at once, while the next probe's transaction is being written.
-        if (reported.size >= 20) { clearTimeout(timer); child.kill('SIGKILL'); resolve(); }
-      });
-      child.on('exit', () => { clearTimeout(timer); resolve(); });
-    });
-    expect(await exited).toBe('SIGKILL');
+    // Killed at once after the 20th report, while the next probe's transaction is being written.
+    const { lines, ended } = await killAfterReports(fileURLToPath(resolveWorkerScript(import.meta.url, './testing/probe-db-child.js')), [file, String(steps), '10000'], 20);
+    expect(ended).toBe('SIGKILL');
+    const reported = new Set(lines.map((line) => Number(line.split(' ')[1])));
 
     const store = new SlaStore(file);
     try {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { resolveWorkerScript } from '../../runtime/index.js';
+import { killAfterReports } from './crash-harness.js';
 import { migrate, runDbBench, SamplePacker, SCHEMA_VERSION, SlaDb, SlaStore, type SampleRow } from './index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'headroom-sla-db-'));
@@ -243,27 +243,13 @@ describe('SlaDb (database thread behind a mailbox)', () => {
   it('a SIGKILLed ingesting process leaves a consistent database holding every committed batch', async () => {
     const file = newFile();
     const rowsPerBatch = 2000;
-    const child = spawn(process.execPath, [fileURLToPath(resolveWorkerScript(import.meta.url, './crash-child.js')), file, String(rowsPerBatch), '5000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { lines, ended } = await killAfterReports(fileURLToPath(resolveWorkerScript(import.meta.url, './crash-child.js')), [file, String(rowsPerBatch), '5000'], 40);
+    expect(ended).toBe('SIGKILL');
     const reported = new Map<number, number>();
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-    await new Promise<void>((resolve, reject) => {
-      let buffer = '';
-      const timer = setTimeout(() => reject(new Error(`child reported ${reported.size} batches in 30 s; stderr: ${stderr}`)), 30_000);
-      child.stdout.on('data', (d: Buffer) => {
-        buffer += d.toString();
-        const lines = buffer.split('\n');
-        buffer = lines.pop()!;
-        for (const line of lines) {
-          const [, id, t] = line.split(' ');
-          reported.set(Number(id), Number(t));
-        }
-        if (reported.size >= 40) { clearTimeout(timer); child.kill('SIGKILL'); resolve(); }
-      });
-      child.on('exit', () => { clearTimeout(timer); resolve(); });
-    });
-    expect(await exited).toBe('SIGKILL');
+    for (const line of lines) {
+      const [, id, t] = line.split(' ');
+      reported.set(Number(id), Number(t));
+    }
 
     const store = new SlaStore(file);
     try {
