@@ -34,22 +34,13 @@ export class DocumentBusLaw implements BusLaw {
   }
 
   evaluate(demands: Float64Array, n: number, speeds: Float64Array): number {
-    // The simulator calls this at every co-schedule change: the speed of each thread is
-    // written out here (contentionFactorOf's sum, same arithmetic) so it stays one flat loop.
-    const { local, mainPerDemand, invBandwidth, io, ioUnit } = this;
     let total = 0;
     for (let k = 0; k < n; k++) total += demands[k]!;
-    const ioContenders = io > 0 ? io / ioUnit : 0;
-    const others = n - 1 + ioContenders;
     for (let k = 0; k < n; k++) {
       const d = demands[k]!;
-      const main = mainPerDemand * d;
-      const alone = local + main;
-      if (alone <= 0) { speeds[k] = 1; continue; }
-      const conflict = Math.min(1, (total - d) * invBandwidth + io);
-      speeds[k] = alone / (local + main * invBandwidth * (1 + conflict * others));
+      speeds[k] = this.speed(d, total - d, n - 1);
     }
-    return total * invBandwidth + io;
+    return total * this.invBandwidth + this.io;
   }
 
   aloneSpeed(demand: number): number {
