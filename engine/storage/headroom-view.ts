@@ -73,7 +73,8 @@ export const MAX_POINTS = 2000;
 export const MAX_CLASS_POINTS = 500;
 const CURVE_POINTS = 80;
 
-const thin = <T>(xs: readonly T[], max: number): T[] => (xs.length <= max ? [...xs] : Array.from({ length: max }, (_, k) => xs[Math.floor((k * xs.length) / max)]!));
+/** At most `max` of `xs`, evenly spaced, in order. */
+export const thin = <T>(xs: readonly T[], max: number): T[] => (xs.length <= max ? [...xs] : Array.from({ length: max }, (_, k) => xs[Math.floor((k * xs.length) / max)]!));
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const latencyOf = (i: LunInterval, m: IntervalMeasure): number => (m === 'p50' ? i.p50Ms : m === 'p95' ? i.p95Ms : i.p99Ms);
 

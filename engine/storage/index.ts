@@ -17,7 +17,7 @@ export {
 export { protectionNeeds, type ProtectionQuery, type ProtectionResult, type ClassOutcome, type ClassDemand } from './protection.js';
 export { StorageProbeResultSchema, StorageProbesSchema, withStorageProbe, type SavedStorageProbe } from './schema.js';
 export { saveStorageProbe } from './save.js';
-export { storageHeadroomView, probeView, lunView, MAX_POINTS, type StorageHeadroomView, type ProbeView, type LunView, type ClassView } from './headroom-view.js';
+export { storageHeadroomView, probeView, lunView, thin, MAX_POINTS, type StorageHeadroomView, type ProbeView, type LunView, type ClassView } from './headroom-view.js';
 export {
   classHeadroomOfLun, storedPolicy, verdictOf, classLabel,
   type ClassHeadroom, type ClassLoadAtTarget, type LunClassHeadroom, type LunProtection, type PolicySource, type PublicTrend,

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { classLabel, fitFromDatabase, fitStorageModel, forecastFromDatabase, lunView, type LunFit, type LunForecast, type SavedStorageProbe } from '../../storage/index.js';
+import { classLabel, fitFromDatabase, fitStorageModel, forecastFromDatabase, lunView, thin, type LunFit, type LunForecast, type SavedStorageProbe } from '../../storage/index.js';
 import { emptySection, type Cell, type ChartSeries, type ReportSection, type ReportTable } from '../model.js';
 import { col, finiteOrNull, table, type SectionBuilder } from './section-builder.js';
 
@@ -164,8 +164,7 @@ function latencyChart(dbFile: string, fit: LunFit, forecast: LunForecast | undef
   if ('fitted' in v.capacity || v.measured.length === 0) return null;
   const measure = v.capacity.measure;
   // A few hundred points per cloud show its shape; thousands of SVG markers only weigh the PDF down.
-  const sparse = <T>(xs: readonly T[], max = 400): T[] => (xs.length <= max ? [...xs] : Array.from({ length: max }, (_, k) => xs[Math.floor((k * xs.length) / max)]!));
-  const lunPoints = sparse(v.measured);
+  const lunPoints = thin(v.measured, 400);
   const series: ChartSeries[] = [
     { name: `LUN ${measure} measured`, x: lunPoints.map((p) => p.iops), y: lunPoints.map((p) => p.latencyMs), markersOnly: true, colorOf: 0 },
     { name: `LUN ${measure} fit: S / (1 − IOPS/C)`, x: v.curve.map((p) => p.iops), y: v.curve.map((p) => p.latencyMs), dash: true, linesOnly: true, colorOf: 0 },
@@ -175,7 +174,7 @@ function latencyChart(dbFile: string, fit: LunFit, forecast: LunForecast | undef
   for (const c of v.classes) {
     if ('fitted' in c.headroom || c.curve.length === 0) continue;
     const h = c.headroom;
-    const points = sparse(c.measured, 200);
+    const points = thin(c.measured, 200);
     colorOf++;
     series.push(
       { name: `${c.className} ${h.percentile} measured`, x: points.map((p) => p.iops), y: points.map((p) => p.latencyMs), markersOnly: true, colorOf },
